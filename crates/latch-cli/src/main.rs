@@ -1,0 +1,93 @@
+//! `latch` — add MCP servers, see their tools and call them from a terminal or a script.
+//! A thin layer over `latch-core`: it parses words, calls the core, prints the answer
+//! (a table for people, `--json` for scripts) and exits non-zero with one line on failure.
+
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use commands::{call::CallArgs, servers::ServersCommand};
+
+/// Sign in to remote MCP servers, keep tokens fresh, and try every tool by hand.
+#[derive(Debug, Parser)]
+#[command(name = "latch", version, about, propagate_version = true)]
+#[command(
+    after_help = "Config lives in $LATCH_HOME (default: ~/.config/latch on Linux).\n\
+Examples:\n  latch servers add everything http://127.0.0.1:3001/mcp\n  latch tools everything\n  latch call everything get-sum a=2 b=3"
+)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Add, list, remove, import and export servers.
+    #[command(subcommand)]
+    Servers(ServersCommand),
+    /// Connect to a server and list its tools.
+    Tools {
+        /// The server's name (see `latch servers list`).
+        name: String,
+    },
+    /// Call a tool: `latch call NAME TOOL a=2 b=3`.
+    Call(CallArgs),
+    /// Connect to every server (or one) and say how it stands.
+    Status {
+        /// Only this server.
+        name: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("latch: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let json = cli.json;
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Servers(command) => commands::servers::run(command, json).await,
+            Command::Tools { name } => commands::tools::run(&name, json).await,
+            Command::Call(args) => commands::call::run(args, json).await,
+            Command::Status { name } => commands::status::run(name.as_deref(), json).await,
+        }
+    });
+    // Don't wait for servers that ignore the session's end: everything we own is closed.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            output::error_line(&error, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings only; rmcp's worker errors are
+/// left out because every one of them also reaches the person as our own error line).
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("warn,rmcp::transport::worker=off"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

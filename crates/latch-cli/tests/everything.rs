@@ -1,0 +1,345 @@
+//! The `latch` CLI against the real `@modelcontextprotocol/server-everything`, over
+//! Streamable HTTP, the legacy SSE transport and stdio: list its tools, call them, and check
+//! images, structured content, progress, cancellation and both kinds of argument errors.
+
+mod common;
+
+use std::{path::Path, process::Output};
+
+use assert_cmd::Command;
+use common::{Everything, Mode};
+use serde_json::Value;
+
+/// The tools server-everything always lists (more appear with roots/elicitation/sampling).
+const ALWAYS_LISTED: [&str; 12] = [
+    "echo",
+    "get-annotated-message",
+    "get-env",
+    "get-resource-links",
+    "get-resource-reference",
+    "get-structured-content",
+    "get-sum",
+    "get-tiny-image",
+    "gzip-file-as-resource",
+    "toggle-simulated-logging",
+    "toggle-subscriber-updates",
+    "trigger-long-running-operation",
+];
+
+fn latch(home: &Path) -> Command {
+    let mut command = Command::cargo_bin("latch").expect("the latch binary");
+    command.env("LATCH_HOME", home).env_remove("RUST_LOG");
+    command
+}
+
+fn run(home: &Path, args: &[&str]) -> Output {
+    latch(home).args(args).output().expect("latch runs")
+}
+
+fn ok_json(home: &Path, args: &[&str]) -> Value {
+    let output = run(home, args);
+    assert!(
+        output.status.success(),
+        "`latch {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+}
+
+fn tool_names(tools: &Value) -> Vec<String> {
+    tools
+        .as_array()
+        .expect("a list of tools")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn assert_lists_all(home: &Path, name: &str) {
+    let names = tool_names(&ok_json(home, &["tools", name, "--json"]));
+    for tool in ALWAYS_LISTED {
+        assert!(
+            names.iter().any(|n| n == tool),
+            "{tool} missing from {names:?}"
+        );
+    }
+}
+
+#[test]
+fn streamable_http_lists_and_calls() {
+    let server = Everything::start(Mode::StreamableHttp);
+    let home = common::latch_home();
+    let home = home.path();
+    let added = run(home, &["servers", "add", "everything", &server.url()]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    assert_lists_all(home, "everything");
+
+    let sum = ok_json(
+        home,
+        &["call", "everything", "get-sum", "a=2", "b=3", "--json"],
+    );
+    assert_eq!(sum["isError"], false);
+    let text = sum["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains('5'), "{text}");
+
+    let echo = run(home, &["call", "everything", "echo", "message=hello latch"]);
+    assert!(echo.status.success());
+    assert!(String::from_utf8_lossy(&echo.stdout).contains("hello latch"));
+
+    let status = ok_json(home, &["status", "--json"]);
+    assert_eq!(status[0]["state"]["state"], "connected");
+    assert_eq!(status[0]["state"]["transport"], "streamable-http");
+}
+
+#[test]
+fn sse_transport_explicit_and_auto_fallback() {
+    let server = Everything::start(Mode::Sse);
+    let home = common::latch_home();
+    let home = home.path();
+    assert!(
+        run(
+            home,
+            &["servers", "add", "old", &server.url(), "--transport", "sse"]
+        )
+        .status
+        .success()
+    );
+    assert!(
+        run(home, &["servers", "add", "guess", &server.url()])
+            .status
+            .success()
+    );
+
+    assert_lists_all(home, "old");
+    assert_lists_all(home, "guess");
+    let sum = ok_json(home, &["call", "guess", "get-sum", "a=2", "b=3", "--json"]);
+    assert!(sum["content"][0]["text"].as_str().unwrap().contains('5'));
+
+    let status = ok_json(home, &["status", "guess", "--json"]);
+    assert_eq!(
+        status[0]["state"]["transport"], "sse",
+        "auto fell back to SSE: {status}"
+    );
+}
+
+#[test]
+fn command_server_over_stdio() {
+    let (node, args) = common::everything_stdio_command();
+    let home = common::latch_home();
+    let home = home.path();
+    let mut add = vec!["servers", "add", "local", "--command", node.as_str()];
+    add.extend(args.iter().map(String::as_str));
+    let added = run(home, &add);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    assert_lists_all(home, "local");
+    let sum = ok_json(home, &["call", "local", "get-sum", "a=2", "b=3", "--json"]);
+    assert!(sum["content"][0]["text"].as_str().unwrap().contains('5'));
+}
+
+#[test]
+fn images_structured_content_and_errors() {
+    let server = Everything::start(Mode::StreamableHttp);
+    let home = common::latch_home();
+    let home = home.path();
+    assert!(
+        run(home, &["servers", "add", "everything", &server.url()])
+            .status
+            .success()
+    );
+
+    // The image is decoded and saved; the printed path holds a real PNG.
+    let out_dir = tempfile::tempdir().unwrap();
+    let image = run(
+        home,
+        &[
+            "call",
+            "everything",
+            "get-tiny-image",
+            "--save-dir",
+            out_dir.path().to_str().unwrap(),
+        ],
+    );
+    assert!(
+        image.status.success(),
+        "{}",
+        String::from_utf8_lossy(&image.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&image.stdout);
+    let path = stdout
+        .lines()
+        .find_map(|l| l.split(" saved to ").nth(1))
+        .unwrap_or_else(|| panic!("no saved path in {stdout}"));
+    let bytes = std::fs::read(path.trim()).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+
+    // Structured content comes through as JSON.
+    let weather = ok_json(
+        home,
+        &[
+            "call",
+            "everything",
+            "get-structured-content",
+            "location=Chicago",
+            "--json",
+        ],
+    );
+    assert!(
+        weather["structuredContent"]["temperature"].is_number(),
+        "{weather}"
+    );
+
+    // A value outside the enum is caught before sending, with its path.
+    let bad_enum = run(
+        home,
+        &[
+            "call",
+            "everything",
+            "get-structured-content",
+            "location=Paris",
+        ],
+    );
+    assert!(!bad_enum.status.success());
+    let stderr = String::from_utf8_lossy(&bad_enum.stderr);
+    assert!(
+        stderr.contains("/location") && stderr.contains("nothing was sent"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+
+    // Sent anyway, the server answers with a clean isError result, not a crash.
+    let server_side = run(
+        home,
+        &[
+            "call",
+            "everything",
+            "get-structured-content",
+            "location=Paris",
+            "--no-validate",
+            "--json",
+        ],
+    );
+    assert!(!server_side.status.success());
+    let result: Value = serde_json::from_slice(&server_side.stdout).unwrap();
+    assert_eq!(result["isError"], true, "{result}");
+
+    // A bad argument type fails in the coercion step, naming the word.
+    let bad_number = run(home, &["call", "everything", "get-sum", "a=two", "b=3"]);
+    assert!(!bad_number.status.success());
+    assert!(String::from_utf8_lossy(&bad_number.stderr).contains("a=two"));
+
+    // A missing required argument is a schema error listing the path.
+    let missing = run(home, &["call", "everything", "get-sum", "a=1"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("\"b\" is a required property"));
+
+    // An unknown tool names the server and the way out.
+    let unknown = run(home, &["call", "everything", "no-such-tool"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("latch tools everything"));
+}
+
+#[test]
+fn failures_are_one_clear_line() {
+    let home = common::latch_home();
+    let home = home.path();
+    // Nothing listens on port 9 of loopback.
+    assert!(
+        run(home, &["servers", "add", "gone", "http://127.0.0.1:9/mcp"])
+            .status
+            .success()
+    );
+    let gone = run(home, &["tools", "gone"]);
+    assert!(!gone.status.success());
+    let stderr = String::from_utf8_lossy(&gone.stderr);
+    assert!(
+        stderr.contains("could not reach") && stderr.contains("127.0.0.1:9"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    let unknown = run(home, &["tools", "nope"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("latch servers list"));
+
+    let missing = run(
+        home,
+        &[
+            "servers",
+            "add",
+            "x",
+            "--command",
+            "/nonexistent/latch-test-binary",
+        ],
+    );
+    assert!(missing.status.success());
+    let spawn = run(home, &["tools", "x"]);
+    assert!(String::from_utf8_lossy(&spawn.stderr).contains("could not start"));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_a_running_call() {
+    use std::{
+        io::Read,
+        process::Stdio,
+        time::{Duration, Instant},
+    };
+
+    let server = Everything::start(Mode::StreamableHttp);
+    let home = common::latch_home();
+    assert!(
+        run(
+            home.path(),
+            &["servers", "add", "everything", &server.url()]
+        )
+        .status
+        .success()
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("latch"))
+        .env("LATCH_HOME", home.path())
+        .env("RUST_LOG", "info")
+        .args([
+            "call",
+            "everything",
+            "trigger-long-running-operation",
+            "duration=20",
+            "steps=20",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let started = Instant::now();
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the call stopped promptly"
+    );
+    assert!(!status.success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("cancelled"), "{stderr}");
+}

@@ -1,0 +1,276 @@
+//! A live session with one MCP server: picking and opening the transport (Streamable HTTP,
+//! legacy HTTP+SSE, or a child process over stdio), the `initialize` handshake, the connection
+//! state published as events, and closing the session properly.
+
+mod error;
+mod handler;
+mod http;
+pub mod sse;
+mod stdio;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use rmcp::{RoleClient, ServiceExt, service::RunningService};
+use serde::Serialize;
+use tokio::sync::RwLock;
+
+pub use error::ConnectError;
+pub(crate) use error::chain as error_chain;
+pub(crate) use handler::{LatchHandler, RunningCall, Shared};
+
+use crate::{
+    config::{NoSecrets, SecretSource, ServerConfig, TransportKind},
+    events::{Event, EventBus},
+    host::{DefaultsHost, Host},
+};
+
+/// Where a connection stands. Published as [`Event::StateChanged`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "state", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum ConnectionState {
+    Disconnected,
+    Connecting,
+    NeedsSignIn,
+    SigningIn,
+    #[serde(rename_all = "camelCase")]
+    Connected {
+        transport: TransportUsed,
+    },
+    #[serde(rename_all = "camelCase")]
+    Failed {
+        reason: String,
+    },
+}
+
+/// The transport a connection ended up on.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransportUsed {
+    /// Streamable HTTP (MCP 2025-03-26 and later).
+    StreamableHttp,
+    /// The legacy HTTP+SSE transport (MCP 2024-11-05).
+    Sse,
+    /// A local command speaking MCP over stdin/stdout.
+    Stdio,
+}
+
+impl std::fmt::Display for TransportUsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::StreamableHttp => "streamable-http",
+            Self::Sse => "sse",
+            Self::Stdio => "stdio",
+        })
+    }
+}
+
+/// How to connect.
+#[derive(Clone)]
+pub struct ConnectOptions {
+    /// Answers server requests for user input.
+    pub host: Arc<dyn Host>,
+    /// Where state changes and progress are published.
+    pub events: EventBus,
+    /// Resolves `${secret:NAME}` placeholders.
+    pub secrets: Arc<dyn SecretSource>,
+    /// Attempts made while the server cannot be reached at all (nothing was sent).
+    pub connect_attempts: u32,
+    /// How long the `initialize` handshake may take.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            host: Arc::new(DefaultsHost),
+            events: EventBus::new(),
+            secrets: Arc::new(NoSecrets),
+            connect_attempts: 4,
+            handshake_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the server said about itself in `initialize`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfoView {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub protocol_version: String,
+    pub instructions: Option<String>,
+}
+
+/// An initialized session with one server.
+pub struct Connection {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) service: RunningService<RoleClient, LatchHandler>,
+    transport: TransportUsed,
+    pub(crate) next_call_id: std::sync::atomic::AtomicU64,
+}
+
+impl Connection {
+    /// Connect to the server `name` described by `server` and run the handshake.
+    pub async fn connect(
+        name: &str,
+        server: &ServerConfig,
+        options: ConnectOptions,
+    ) -> Result<Connection, ConnectError> {
+        let shared = Arc::new(Shared {
+            server: name.to_owned(),
+            events: options.events.clone(),
+            host: options.host.clone(),
+            tools: RwLock::new(None),
+            calls: Mutex::new(Default::default()),
+        });
+        let publish = |state| {
+            options.events.publish(Event::StateChanged {
+                server: name.to_owned(),
+                state,
+            })
+        };
+        publish(ConnectionState::Connecting);
+        let handler = LatchHandler {
+            shared: shared.clone(),
+        };
+        let result = tokio::time::timeout(
+            options.handshake_timeout,
+            open(name, server, handler, &options),
+        )
+        .await
+        .unwrap_or(Err(ConnectError::HandshakeTimeout {
+            seconds: options.handshake_timeout.as_secs(),
+        }));
+        match result {
+            Ok((service, transport)) => {
+                tracing::info!(server = name, %transport, "connected");
+                publish(ConnectionState::Connected { transport });
+                Ok(Connection {
+                    shared,
+                    service,
+                    transport,
+                    next_call_id: Default::default(),
+                })
+            }
+            Err(error) => {
+                publish(if error.is_auth_required() {
+                    ConnectionState::NeedsSignIn
+                } else {
+                    ConnectionState::Failed {
+                        reason: error.to_string(),
+                    }
+                });
+                Err(error)
+            }
+        }
+    }
+
+    /// The server's name in the config.
+    pub fn server(&self) -> &str {
+        &self.shared.server
+    }
+
+    /// The transport in use.
+    pub fn transport(&self) -> TransportUsed {
+        self.transport
+    }
+
+    /// What the server said about itself.
+    pub fn server_info(&self) -> ServerInfoView {
+        let info = self.service.peer_info();
+        let wire = info
+            .as_deref()
+            .and_then(|i| serde_json::to_value(i).ok())
+            .unwrap_or_default();
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        ServerInfoView {
+            name: wire.pointer("/serverInfo/name").and_then(text),
+            version: wire.pointer("/serverInfo/version").and_then(text),
+            protocol_version: wire
+                .get("protocolVersion")
+                .and_then(text)
+                .unwrap_or_default(),
+            instructions: wire.get("instructions").and_then(text),
+        }
+    }
+
+    /// The events this connection publishes.
+    pub fn events(&self) -> &EventBus {
+        &self.shared.events
+    }
+
+    /// End the session: `DELETE` for Streamable HTTP, the stream dropped for SSE, the child
+    /// process asked to exit (then terminated) and reaped for stdio.
+    pub async fn close(mut self) {
+        match self
+            .service
+            .close_with_timeout(Duration::from_secs(10))
+            .await
+        {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                tracing::warn!(server = %self.shared.server, "closing took over 10 s; gave up waiting")
+            }
+            Err(error) => tracing::warn!(server = %self.shared.server, %error, "closing failed"),
+        }
+        self.shared.events.publish(Event::StateChanged {
+            server: self.shared.server.clone(),
+            state: ConnectionState::Disconnected,
+        });
+    }
+}
+
+/// Open the transport the config asks for and run `initialize` over it.
+async fn open(
+    name: &str,
+    server: &ServerConfig,
+    handler: LatchHandler,
+    options: &ConnectOptions,
+) -> Result<(RunningService<RoleClient, LatchHandler>, TransportUsed), ConnectError> {
+    match server {
+        ServerConfig::Command(command) => {
+            let transport = stdio::spawn(name, command, options.secrets.as_ref())?;
+            let service = handler
+                .serve(transport)
+                .await
+                .map_err(|e| ConnectError::from_init(e, &command.command))?;
+            Ok((service, TransportUsed::Stdio))
+        }
+        ServerConfig::Remote(remote) => {
+            let target = http::Target::new(remote, options.secrets.as_ref())?;
+            match remote.transport {
+                TransportKind::Http => {
+                    let service = http::connect_streamable(&target, handler, options).await?;
+                    Ok((service, TransportUsed::StreamableHttp))
+                }
+                TransportKind::Sse => {
+                    let service = http::connect_sse(&target, handler, options).await?;
+                    Ok((service, TransportUsed::Sse))
+                }
+                TransportKind::Auto => {
+                    // The spec's backwards-compatibility rule: POST `initialize`; when the
+                    // server answers 400, 404 or 405, it is an old server: GET the SSE stream.
+                    match http::connect_streamable(&target, handler.clone(), options).await {
+                        Ok(service) => Ok((service, TransportUsed::StreamableHttp)),
+                        Err(error) if error.suggests_legacy_sse() => {
+                            tracing::info!(server = name, %error, "Streamable HTTP refused; trying the legacy SSE transport");
+                            match http::connect_sse(&target, handler, options).await {
+                                Ok(service) => Ok((service, TransportUsed::Sse)),
+                                Err(sse_error) => Err(ConnectError::NoTransport {
+                                    url: target.url.to_string(),
+                                    streamable: Box::new(error),
+                                    sse: Box::new(sse_error),
+                                }),
+                            }
+                        }
+                        Err(error) => Err(error),
+                    }
+                }
+            }
+        }
+    }
+}

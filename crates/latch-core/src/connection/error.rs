@@ -1,0 +1,216 @@
+//! Why a connection could not be made, in words a person can act on, with classifiers the
+//! rest of the core uses to decide what to do next (retry, fall back to SSE, ask to sign in).
+
+use rmcp::service::ClientInitializeError;
+
+use super::sse::SseTransportError;
+use crate::config::ConfigError;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("`{url}` is not a valid server URL: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("header `{name}`: {reason} — fix it with `latch servers add` or in the servers file")]
+    BadHeader { name: String, reason: String },
+    #[error("could not reach {target}: {reason} — is the server running and the URL right?")]
+    Unreachable { target: String, reason: String },
+    #[error("could not start `{command}`: {source} — is it installed and on PATH?")]
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{target} asks for sign-in (HTTP 401); sign-in support comes with `latch login`")]
+    AuthRequired {
+        target: String,
+        /// The server's `WWW-Authenticate` challenge (holds no secret).
+        challenge: Option<String>,
+    },
+    #[error("{target} answered HTTP {status}{detail}")]
+    HttpStatus {
+        target: String,
+        status: u16,
+        detail: String,
+    },
+    #[error("{target} did not complete the MCP handshake: {reason}")]
+    Handshake { target: String, reason: String },
+    #[error("the server did not finish the handshake within {seconds} s")]
+    HandshakeTimeout { seconds: u64 },
+    #[error(
+        "{url} speaks neither MCP transport: Streamable HTTP failed ({streamable}); the legacy SSE transport failed too ({sse})"
+    )]
+    NoTransport {
+        url: String,
+        streamable: Box<ConnectError>,
+        sse: Box<ConnectError>,
+    },
+}
+
+impl ConnectError {
+    /// The server wants a token (HTTP 401).
+    pub fn is_auth_required(&self) -> bool {
+        matches!(self, Self::AuthRequired { .. })
+    }
+
+    /// Nothing reached the server (refused, DNS, no route): trying again is safe.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Unreachable { .. })
+    }
+
+    /// The server refused a Streamable HTTP `initialize` the way a 2024-11-05 server does
+    /// (HTTP 400, 404 or 405), so the legacy SSE transport is worth a try.
+    pub(crate) fn suggests_legacy_sse(&self) -> bool {
+        matches!(
+            self,
+            Self::HttpStatus {
+                status: 400 | 404 | 405,
+                ..
+            }
+        )
+    }
+
+    pub(crate) fn from_init(error: ClientInitializeError, target: &str) -> Self {
+        let target = target.to_owned();
+        if error.is_authorization_required() || error.auth_challenge().is_some() {
+            return Self::AuthRequired {
+                target,
+                challenge: error
+                    .auth_challenge()
+                    .filter(|c| !c.trim().is_empty())
+                    .map(str::to_owned),
+            };
+        }
+        if let Some(reason) = unreachable_reason(&error) {
+            return Self::Unreachable { target, reason };
+        }
+        if let Some((status, detail)) = http_status(&error) {
+            return Self::HttpStatus {
+                target,
+                status,
+                detail,
+            };
+        }
+        let reason = match &error {
+            ClientInitializeError::ConnectionClosed(_) => {
+                "the server closed the connection (for a command: it exited — run it by hand to see why)".to_owned()
+            }
+            ClientInitializeError::JsonRpcError(data) => format!("it answered with an error: {}", data.message),
+            other => chain(other),
+        };
+        Self::Handshake { target, reason }
+    }
+
+    pub(crate) fn from_sse(error: SseTransportError, target: &str) -> Self {
+        let target = target.to_owned();
+        if error.is_auth_required() {
+            return Self::AuthRequired {
+                target,
+                challenge: error.auth_challenge().map(str::to_owned),
+            };
+        }
+        if let Some(reason) = unreachable_reason(&error) {
+            return Self::Unreachable { target, reason };
+        }
+        match error.status() {
+            Some(status) => Self::HttpStatus {
+                target,
+                status,
+                detail: String::new(),
+            },
+            None => Self::Handshake {
+                target,
+                reason: chain(&error),
+            },
+        }
+    }
+}
+
+type StreamableError = rmcp::transport::streamable_http_client::StreamableHttpError<reqwest::Error>;
+type WorkerError = rmcp::transport::worker::WorkerQuitReason<StreamableError>;
+
+/// The causes of an error, outermost first. rmcp keeps some causes out of `source()`
+/// (a transport's error inside the initialize error, the HTTP client's error inside the
+/// streamable one), so this looks inside those too.
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if out.len() > 16 {
+            break;
+        }
+        out.push(e);
+        current =
+            if let Some(ClientInitializeError::TransportError { error, .. }) = e.downcast_ref() {
+                Some(error as &(dyn std::error::Error + 'static))
+            } else if let Some(StreamableError::Client(inner)) = e.downcast_ref() {
+                Some(inner as &(dyn std::error::Error + 'static))
+            } else if let Some(WorkerError::Fatal { error, .. }) = e.downcast_ref() {
+                Some(error as &(dyn std::error::Error + 'static))
+            } else {
+                e.source()
+            };
+    }
+    out
+}
+
+/// The causes of an error on one line, without repeats.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for e in causes(error) {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+/// Why nothing reached the server, when that is what happened.
+fn unreachable_reason(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let causes = causes(error);
+    let connect_failed = causes.iter().any(|e| {
+        e.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_connect)
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    // The innermost cause says it best ("Connection refused (os error 111)").
+    connect_failed.then(|| {
+        causes
+            .last()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "connection failed".to_owned())
+    })
+}
+
+/// The HTTP status a server refused the handshake with, found among the causes.
+fn http_status(error: &(dyn std::error::Error + 'static)) -> Option<(u16, String)> {
+    for e in causes(error) {
+        if let Some(s) =
+            e.downcast_ref::<rmcp::transport::streamable_http_client::HttpStatusError>()
+        {
+            return Some((s.status, String::new()));
+        }
+        if let Some(status) = e
+            .downcast_ref::<reqwest::Error>()
+            .and_then(reqwest::Error::status)
+        {
+            return Some((status.as_u16(), String::new()));
+        }
+        // rmcp reports other refusals as "HTTP 404 Not Found: <body prefix>".
+        if let Some(StreamableError::UnexpectedServerResponse(text)) = e.downcast_ref()
+            && let Some(code) = text
+                .strip_prefix("HTTP ")
+                .and_then(|rest| rest.get(..3))
+                .and_then(|c| c.parse::<u16>().ok())
+        {
+            return Some((code, String::new()));
+        }
+    }
+    None
+}

@@ -1,0 +1,142 @@
+//! The two HTTP transports: Streamable HTTP through rmcp, and the legacy HTTP+SSE transport
+//! in [`super::sse`]. Both get the server's static headers on every request, and both retry
+//! with bounded back-off only while the server cannot be reached at all — when nothing was
+//! sent, repeating is safe.
+
+use std::{collections::HashMap, future::Future, sync::OnceLock, time::Duration};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use rmcp::{
+    RoleClient, ServiceExt,
+    service::RunningService,
+    transport::{
+        StreamableHttpClientTransport, streamable_http_client::StreamableHttpClientTransportConfig,
+    },
+};
+use url::Url;
+
+use super::{
+    ConnectError, ConnectOptions, LatchHandler,
+    sse::{SseClientConfig, SseClientTransport},
+};
+use crate::config::{RemoteServer, SecretSource};
+
+/// The one HTTP client of the process: connection pooling, a user agent, sane timeouts.
+pub(crate) fn client() -> reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .user_agent(concat!("latch/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+/// A remote server's URL with its headers resolved.
+pub(crate) struct Target {
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+}
+
+impl Target {
+    pub(crate) fn new(
+        server: &RemoteServer,
+        secrets: &dyn SecretSource,
+    ) -> Result<Self, ConnectError> {
+        let url = Url::parse(&server.url).map_err(|e| ConnectError::BadUrl {
+            url: server.url.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in server.resolved_headers(secrets)? {
+            let header_name =
+                HeaderName::try_from(name.as_str()).map_err(|_| ConnectError::BadHeader {
+                    name: name.clone(),
+                    reason: "not a valid header name".into(),
+                })?;
+            let mut header_value =
+                HeaderValue::try_from(value).map_err(|_| ConnectError::BadHeader {
+                    name: name.clone(),
+                    reason: "the value has characters a header cannot carry".into(),
+                })?;
+            header_value.set_sensitive(true);
+            headers.insert(header_name, header_value);
+        }
+        Ok(Self { url, headers })
+    }
+}
+
+pub(crate) async fn connect_streamable(
+    target: &Target,
+    handler: LatchHandler,
+    options: &ConnectOptions,
+) -> Result<RunningService<RoleClient, LatchHandler>, ConnectError> {
+    let custom: HashMap<HeaderName, HeaderValue> = target
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    retrying(options.connect_attempts, || {
+        let config = StreamableHttpClientTransportConfig::with_uri(target.url.as_str())
+            .custom_headers(custom.clone());
+        let transport = StreamableHttpClientTransport::with_client(client(), config);
+        let handler = handler.clone();
+        async move {
+            handler
+                .serve(transport)
+                .await
+                .map_err(|e| ConnectError::from_init(e, target.url.as_str()))
+        }
+    })
+    .await
+}
+
+pub(crate) async fn connect_sse(
+    target: &Target,
+    handler: LatchHandler,
+    options: &ConnectOptions,
+) -> Result<RunningService<RoleClient, LatchHandler>, ConnectError> {
+    retrying(options.connect_attempts, || {
+        let config = SseClientConfig {
+            url: target.url.clone(),
+            headers: target.headers.clone(),
+            ..SseClientConfig::new(target.url.clone())
+        };
+        let handler = handler.clone();
+        async move {
+            let transport = SseClientTransport::connect(client(), config)
+                .await
+                .map_err(|e| ConnectError::from_sse(e, target.url.as_str()))?;
+            handler
+                .serve(transport)
+                .await
+                .map_err(|e| ConnectError::from_init(e, target.url.as_str()))
+        }
+    })
+    .await
+}
+
+/// Run `attempt` until it succeeds, fails for a reason other than "unreachable", or
+/// `attempts` tries are spent; waits 250 ms, 500 ms, 1 s, … (at most 4 s) in between.
+pub(crate) async fn retrying<T, F, Fut>(attempts: u32, mut attempt: F) -> Result<T, ConnectError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ConnectError>>,
+{
+    let mut delay = Duration::from_millis(250);
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(error) if error.is_unreachable() && tries < attempts.max(1) => {
+                tracing::debug!(%error, tries, "server unreachable; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(4));
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}

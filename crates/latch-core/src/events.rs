@@ -1,0 +1,73 @@
+//! Events the core publishes while it works — connection state changes, tool-call progress,
+//! tool-list changes, server log lines. The desktop shell forwards them to the UI, the CLI
+//! prints them, the tray shows them. Publishing never blocks: slow listeners lag, they don't
+//! stall a connection.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::connection::ConnectionState;
+
+/// Something that happened on one server's connection.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum Event {
+    /// The connection moved to a new state.
+    #[serde(rename_all = "camelCase")]
+    StateChanged {
+        server: String,
+        state: ConnectionState,
+    },
+    /// A running tool call reported progress.
+    #[serde(rename_all = "camelCase")]
+    Progress {
+        server: String,
+        call_id: u64,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    },
+    /// The server said its tool list changed; the cached list was dropped.
+    #[serde(rename_all = "camelCase")]
+    ToolsChanged { server: String },
+    /// The server sent a log message (`notifications/message`).
+    #[serde(rename_all = "camelCase")]
+    ServerLog {
+        server: String,
+        level: String,
+        logger: Option<String>,
+        data: serde_json::Value,
+    },
+}
+
+/// A cheap, cloneable broadcast channel of [`Event`]s.
+#[derive(Debug, Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<Event>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    /// A bus that keeps the last 256 events for listeners that fall behind.
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(256);
+        Self { sender }
+    }
+
+    /// Publish an event; it is dropped when nobody listens.
+    pub fn publish(&self, event: Event) {
+        tracing::trace!(?event, "event");
+        let _ = self.sender.send(event);
+    }
+
+    /// Listen to every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+}

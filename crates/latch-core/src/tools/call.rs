@@ -1,0 +1,235 @@
+//! Listing and calling tools on a [`Connection`]. A call is checked against the schema first,
+//! runs with a timeout that every progress notification resets, reports progress to the caller
+//! and on the event bus, and can be cancelled (the server gets `notifications/cancelled`).
+//! A call that may have reached the server is never sent again by Latch.
+
+use std::{sync::Arc, sync::atomic::Ordering, time::Duration};
+
+use rmcp::{
+    model::{
+        CallToolRequest, CallToolRequestParams, CancelledNotificationParam, ClientRequest,
+        ServerResult,
+    },
+    service::{PeerRequestOptions, ServiceError},
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    ToolResult, ToolView,
+    schema::{self, Check, Violation},
+};
+use crate::connection::{Connection, RunningCall};
+
+/// One progress report of a running call.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub progress: f64,
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// How to run one call.
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    /// Give up when neither an answer nor progress came for this long (default 60 s).
+    pub timeout: Duration,
+    /// Cancel the call: the server is told, the call returns [`CallError::Cancelled`].
+    pub cancel: CancellationToken,
+    /// Where to send this call's progress reports (they go to the event bus too).
+    pub progress: Option<mpsc::UnboundedSender<Progress>>,
+    /// Check the arguments against the input schema first (default on).
+    pub validate: bool,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(60),
+            cancel: CancellationToken::new(),
+            progress: None,
+            validate: true,
+        }
+    }
+}
+
+/// Why a call did not produce a result. A tool that ran and failed is not an error here:
+/// it is a [`ToolResult`] with `is_error`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    #[error("{server} has no tool `{tool}`{hint} — run `latch tools {server}` to see its tools")]
+    UnknownTool {
+        server: String,
+        tool: String,
+        hint: String,
+    },
+    #[error("the arguments do not match `{tool}`'s input schema (nothing was sent): {}", list(.violations))]
+    InvalidArguments {
+        tool: String,
+        violations: Vec<Violation>,
+    },
+    #[error(
+        "no answer or progress for {seconds} s; the call was cancelled — pass a longer --timeout to wait more"
+    )]
+    TimedOut { seconds: u64 },
+    #[error("cancelled; the server was told to stop")]
+    Cancelled,
+    #[error("the server refused the request: {message} (JSON-RPC error {code})")]
+    Server { code: i32, message: String },
+    #[error("the server needs sign-in again (HTTP 401); sign-in support comes with `latch login`")]
+    AuthRequired,
+    #[error(
+        "the connection was lost{while_}: {reason} — the call may or may not have run; it was not repeated"
+    )]
+    Disconnected {
+        while_: &'static str,
+        reason: String,
+    },
+}
+
+fn list(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl CallError {
+    fn from_service(error: ServiceError, while_: &'static str) -> Self {
+        if error.auth_challenge().is_some() {
+            return Self::AuthRequired;
+        }
+        match error {
+            ServiceError::McpError(data) => Self::Server {
+                code: data.code.0,
+                message: data.message.to_string(),
+            },
+            ServiceError::Timeout { timeout } => Self::TimedOut {
+                seconds: timeout.as_secs(),
+            },
+            ServiceError::Cancelled { .. } => Self::Cancelled,
+            other => Self::Disconnected {
+                while_,
+                reason: crate::connection::error_chain(&other),
+            },
+        }
+    }
+}
+
+impl Connection {
+    /// Every tool of the server (all pages), from the cache when the server has not said
+    /// its list changed since.
+    pub async fn list_tools(&self) -> Result<Arc<Vec<ToolView>>, CallError> {
+        if let Some(tools) = self.shared.tools.read().await.clone() {
+            return Ok(tools);
+        }
+        let tools = self
+            .service
+            .peer()
+            .list_all_tools()
+            .await
+            .map_err(|e| CallError::from_service(e, " while listing tools"))?;
+        let tools = Arc::new(tools.iter().map(ToolView::from_rmcp).collect::<Vec<_>>());
+        *self.shared.tools.write().await = Some(tools.clone());
+        Ok(tools)
+    }
+
+    /// Call `tool` with `arguments`.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        arguments: Map<String, Value>,
+        options: CallOptions,
+    ) -> Result<ToolResult, CallError> {
+        let tools = self.list_tools().await?;
+        let Some(view) = tools.iter().find(|t| t.name == tool) else {
+            let close: Vec<&str> = tools
+                .iter()
+                .map(|t| t.name.as_str())
+                .filter(|name| name.contains(tool) || tool.contains(*name))
+                .take(3)
+                .collect();
+            return Err(CallError::UnknownTool {
+                server: self.server().to_owned(),
+                tool: tool.to_owned(),
+                hint: if close.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean {}?)", close.join(", "))
+                },
+            });
+        };
+        if options.validate {
+            match schema::check(&view.input_schema, &Value::Object(arguments.clone())) {
+                Check::Valid => {}
+                Check::Invalid(violations) => {
+                    return Err(CallError::InvalidArguments {
+                        tool: tool.to_owned(),
+                        violations,
+                    });
+                }
+                Check::Unchecked { reason } => {
+                    tracing::warn!(tool, %reason, "could not use the input schema; the server will check the arguments");
+                }
+            }
+        }
+
+        let call_id = self.next_call_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+        let peer = self.service.peer().clone();
+        let handle = peer
+            .send_cancellable_request(
+                request,
+                PeerRequestOptions::with_timeout(options.timeout).reset_timeout_on_progress(),
+            )
+            .await
+            .map_err(|e| CallError::from_service(e, " before the call was sent"))?;
+        let token = handle.progress_token.clone();
+        let request_id = handle.id.clone();
+        self.shared
+            .calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                token.clone(),
+                RunningCall {
+                    call_id,
+                    progress: options.progress.clone(),
+                },
+            );
+        let outcome = tokio::select! {
+            response = handle.await_response() => Some(response),
+            _ = options.cancel.cancelled() => None,
+        };
+        self.shared
+            .calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&token);
+        let response = match outcome {
+            Some(response) => response,
+            None => {
+                let notice = CancelledNotificationParam::new(
+                    Some(request_id),
+                    Some("cancelled by the user".to_owned()),
+                );
+                if let Err(error) = peer.notify_cancelled(notice).await {
+                    tracing::warn!(%error, "could not tell the server the call was cancelled");
+                }
+                return Err(CallError::Cancelled);
+            }
+        };
+        match response.map_err(|e| CallError::from_service(e, " during the call"))? {
+            ServerResult::CallToolResult(result) => Ok(ToolResult::from_rmcp(&result)),
+            other => Ok(ToolResult::from_wire(
+                &serde_json::to_value(&other).unwrap_or_default(),
+            )),
+        }
+    }
+}

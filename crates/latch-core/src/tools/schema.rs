@@ -1,0 +1,110 @@
+//! Checking a call's arguments against the tool's input schema before anything is sent, so a
+//! mistake costs no round trip and every problem is listed at once with its JSON path.
+//! Remote `$ref`s are never fetched: a schema that needs one is not checked locally and the
+//! server gets to judge.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One way the arguments break the schema.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Violation {
+    /// JSON pointer into the arguments (`/items/0/name`), `/` for the whole object.
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// The outcome of checking arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    Valid,
+    Invalid(Vec<Violation>),
+    /// The schema itself could not be used (e.g. it refers to a remote `$ref`).
+    Unchecked {
+        reason: String,
+    },
+}
+
+/// Check `arguments` against `schema`, listing every violation.
+pub fn check(schema: &Value, arguments: &Value) -> Check {
+    let validator = match jsonschema::options()
+        .should_validate_formats(false)
+        .build(schema)
+    {
+        Ok(v) => v,
+        Err(error) => {
+            return Check::Unchecked {
+                reason: error.to_string(),
+            };
+        }
+    };
+    let violations: Vec<Violation> = validator
+        .iter_errors(arguments)
+        .map(|e| {
+            let path = e.instance_path().to_string();
+            Violation {
+                path: if path.is_empty() { "/".into() } else { path },
+                message: e.to_string(),
+            }
+        })
+        .collect();
+    if violations.is_empty() {
+        Check::Valid
+    } else {
+        Check::Invalid(violations)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lists_every_violation_with_its_path() {
+        let schema = json!({"type": "object", "required": ["a", "b"], "properties": {
+            "a": {"type": "number"}, "b": {"type": "number"},
+            "tags": {"type": "array", "items": {"type": "string"}}
+        }});
+        let Check::Invalid(v) = check(&schema, &json!({"a": "x", "tags": ["ok", 3]})) else {
+            panic!("expected violations");
+        };
+        let paths: Vec<&str> = v.iter().map(|v| v.path.as_str()).collect();
+        assert!(paths.contains(&"/a"), "{v:?}");
+        assert!(paths.contains(&"/tags/1"), "{v:?}");
+        assert!(
+            paths.contains(&"/"),
+            "missing `b` is reported at the root: {v:?}"
+        );
+        assert_eq!(check(&schema, &json!({"a": 1, "b": 2})), Check::Valid);
+    }
+
+    #[test]
+    fn remote_refs_are_not_fetched() {
+        let schema = json!({"type": "object", "properties": {
+            "x": {"$ref": "http://127.0.0.1:9/never.json"}
+        }});
+        assert!(matches!(
+            check(&schema, &json!({"x": 1})),
+            Check::Unchecked { .. }
+        ));
+    }
+
+    #[test]
+    fn local_refs_and_defs_work() {
+        let schema = json!({"type": "object", "$defs": {"n": {"type": "integer"}},
+            "properties": {"x": {"$ref": "#/$defs/n"}}});
+        assert!(matches!(
+            check(&schema, &json!({"x": "no"})),
+            Check::Invalid(_)
+        ));
+        assert_eq!(check(&schema, &json!({"x": 3})), Check::Valid);
+    }
+}
