@@ -199,6 +199,41 @@ fn images_structured_content_and_errors() {
         "{weather}"
     );
 
+    // Resource links and embedded resources are modelled, not flattened to text.
+    let links = ok_json(
+        home,
+        &[
+            "call",
+            "everything",
+            "get-resource-links",
+            "count=2",
+            "--json",
+        ],
+    );
+    let kinds: Vec<&str> = links["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "resourceLink").count(),
+        2,
+        "{links}"
+    );
+    let reference = ok_json(
+        home,
+        &["call", "everything", "get-resource-reference", "--json"],
+    );
+    assert!(
+        reference["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["type"] == "resource" && c["resource"]["uri"].is_string()),
+        "{reference}"
+    );
+
     // A value outside the enum is caught before sending, with its path.
     let bad_enum = run(
         home,

@@ -140,3 +140,64 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    fn unreachable() -> ConnectError {
+        ConnectError::Unreachable {
+            target: "http://127.0.0.1:9/mcp".into(),
+            reason: "Connection refused".into(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_only_while_nothing_reached_the_server() {
+        let tries = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        let result = retrying(4, || async {
+            match tries.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(unreachable()),
+                _ => Ok("connected"),
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap(), "connected");
+        assert_eq!(tries.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_millis(250 + 500),
+            "back-off doubles"
+        );
+
+        // A refusal that reached the server is never retried.
+        let tries = AtomicU32::new(0);
+        let result: Result<(), _> = retrying(4, || async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err(ConnectError::HttpStatus {
+                target: "x".into(),
+                status: 500,
+                detail: String::new(),
+            })
+        })
+        .await;
+        assert!(matches!(
+            result,
+            Err(ConnectError::HttpStatus { status: 500, .. })
+        ));
+        assert_eq!(tries.load(Ordering::SeqCst), 1);
+
+        // Bounded: gives up after the last attempt with the last error.
+        let tries = AtomicU32::new(0);
+        let result: Result<(), _> = retrying(3, || async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err(unreachable())
+        })
+        .await;
+        assert!(result.unwrap_err().is_unreachable());
+        assert_eq!(tries.load(Ordering::SeqCst), 3);
+    }
+}
