@@ -21,6 +21,8 @@ export LATCH_NODE22="$NODE22"
 # System packages the tests need (Debian names). Empty for now; the desktop app adds webkit,
 # xvfb, the keyring… (see /work/shared/CI.md).
 APT_PACKAGES=()
+# scripts/with-keyring (the Secret Service keychain test): dbus-run-session, GNOME Keyring, gdbus.
+APT_PACKAGES+=(dbus dbus-daemon gnome-keyring libglib2.0-bin)
 
 log() { printf '%s\n' "$*"; }
 warn() { printf '%s\n' "$*" >&2; }

@@ -2,23 +2,57 @@
 //! connecting to a named server.
 
 pub mod call;
+pub mod login;
 pub mod servers;
 pub mod status;
 pub mod tools;
 
+use std::sync::Arc;
+
 use anyhow::Context;
-use latch_core::{ConnectOptions, Connection, config::ConfigFile};
+use latch_core::{
+    ConnectOptions, Connection,
+    auth::SharedCredentialStore,
+    config::ConfigFile,
+    secrets::{GrantStore, SecretStore},
+};
 
 /// The servers file, loaded (a file that does not parse is an error naming line and column).
 pub fn load_config() -> anyhow::Result<ConfigFile> {
     Ok(ConfigFile::load_default()?)
 }
 
-/// Connect to the server `name` from the config.
-pub async fn connect(name: &str, options: ConnectOptions) -> anyhow::Result<Connection> {
+/// The token store for this run (`LATCH_TOKEN_STORE`, else the keychain, else the file).
+pub fn secret_store() -> anyhow::Result<SecretStore> {
+    Ok(SecretStore::open()?)
+}
+
+/// Where the sign-in of server `name` is kept. One grant per server for now (the account
+/// label comes with several accounts per server); the issuer is recorded inside the grant and
+/// a grant from another authorization server is discarded on use.
+pub fn grant_store(secrets: &SecretStore, name: &str) -> SharedCredentialStore {
+    SharedCredentialStore::new(GrantStore::for_grant(secrets.clone(), name, "", "default"))
+}
+
+/// Connect options that use the stored sign-in of `name` and resolve `${secret:…}`.
+pub fn connect_options(secrets: &SecretStore, name: &str) -> ConnectOptions {
+    ConnectOptions {
+        secrets: Arc::new(secrets.clone()),
+        credentials: Some(grant_store(secrets, name)),
+        ..ConnectOptions::default()
+    }
+}
+
+/// Connect to the server `name` from the config, with its stored sign-in.
+pub async fn connect(name: &str) -> anyhow::Result<Connection> {
     let config = load_config()?;
     let server = config.server(name)?;
-    Connection::connect(name, &server, options)
-        .await
-        .with_context(|| format!("could not connect to {name}"))
+    let secrets = secret_store()?;
+    match Connection::connect(name, &server, connect_options(&secrets, name)).await {
+        Ok(connection) => Ok(connection),
+        Err(error) if error.is_auth_required() => {
+            anyhow::bail!("{name} needs sign-in — run `latch login {name}`")
+        }
+        Err(error) => Err(error).with_context(|| format!("could not connect to {name}")),
+    }
 }

@@ -38,6 +38,19 @@ enum Command {
     },
     /// Call a tool: `latch call NAME TOOL a=2 b=3`.
     Call(CallArgs),
+    /// Sign in to a server; the tokens go to the system keychain.
+    Login {
+        /// The server's name.
+        name: String,
+        /// How to reach the sign-in page.
+        #[arg(long, value_enum, default_value_t = commands::login::BrowserArg::System)]
+        browser: commands::login::BrowserArg,
+    },
+    /// Sign out of a server: delete its tokens.
+    Logout {
+        /// The server's name.
+        name: String,
+    },
     /// Connect to every server (or one) and say how it stands.
     Status {
         /// Only this server.
@@ -65,6 +78,8 @@ fn main() -> ExitCode {
             Command::Servers(command) => commands::servers::run(command, json).await,
             Command::Tools { name } => commands::tools::run(&name, json).await,
             Command::Call(args) => commands::call::run(args, json).await,
+            Command::Login { name, browser } => commands::login::login(&name, browser, json).await,
+            Command::Logout { name } => commands::login::logout(&name, json).await,
             Command::Status { name } => commands::status::run(name.as_deref(), json).await,
         }
     });

@@ -28,7 +28,10 @@ const ALWAYS_LISTED: [&str; 12] = [
 
 fn latch(home: &Path) -> Command {
     let mut command = Command::cargo_bin("latch").expect("the latch binary");
-    command.env("LATCH_HOME", home).env_remove("RUST_LOG");
+    command
+        .env("LATCH_HOME", home)
+        .env("LATCH_TOKEN_STORE", "file")
+        .env_remove("RUST_LOG");
     command
 }
 
@@ -93,8 +96,13 @@ fn streamable_http_lists_and_calls() {
     assert!(String::from_utf8_lossy(&echo.stdout).contains("hello latch"));
 
     let status = ok_json(home, &["status", "--json"]);
-    assert_eq!(status[0]["state"]["state"], "connected");
-    assert_eq!(status[0]["state"]["transport"], "streamable-http");
+    assert_eq!(status["servers"][0]["state"]["state"], "connected");
+    assert_eq!(
+        status["servers"][0]["state"]["transport"],
+        "streamable-http"
+    );
+    assert_eq!(status["servers"][0]["signIn"], Value::Null);
+    assert_eq!(status["tokenStore"], "file");
 }
 
 #[test]
@@ -123,7 +131,7 @@ fn sse_transport_explicit_and_auto_fallback() {
 
     let status = ok_json(home, &["status", "guess", "--json"]);
     assert_eq!(
-        status[0]["state"]["transport"], "sse",
+        status["servers"][0]["state"]["transport"], "sse",
         "auto fell back to SSE: {status}"
     );
 }
@@ -341,6 +349,7 @@ fn ctrl_c_cancels_a_running_call() {
     );
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("latch"))
         .env("LATCH_HOME", home.path())
+        .env("LATCH_TOKEN_STORE", "file")
         .env("RUST_LOG", "info")
         .args([
             "call",

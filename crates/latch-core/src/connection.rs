@@ -13,15 +13,17 @@ use std::{
     time::Duration,
 };
 
-use rmcp::{RoleClient, ServiceExt, service::RunningService};
+use rmcp::{RoleClient, ServiceExt, service::RunningService, transport::AuthClient};
 use serde::Serialize;
 use tokio::sync::RwLock;
 
 pub use error::ConnectError;
 pub(crate) use error::chain as error_chain;
 pub(crate) use handler::{LatchHandler, RunningCall, Shared};
+pub(crate) use http::client as http_client;
 
 use crate::{
+    auth::{AuthSettings, BrowserMode, SharedCredentialStore, SignInOptions, sign_in},
     config::{NoSecrets, SecretSource, ServerConfig, TransportKind},
     events::{Event, EventBus},
     host::{DefaultsHost, Host},
@@ -81,6 +83,11 @@ pub struct ConnectOptions {
     pub connect_attempts: u32,
     /// How long the `initialize` handshake may take.
     pub handshake_timeout: Duration,
+    /// Where this server's grant is kept; `None` connects without a token.
+    pub credentials: Option<SharedCredentialStore>,
+    /// Sign in when the server asks (401, or 403 `insufficient_scope` for more scopes), this
+    /// way; `None` reports [`ConnectError::AuthRequired`] instead.
+    pub sign_in: Option<BrowserMode>,
 }
 
 impl Default for ConnectOptions {
@@ -91,6 +98,8 @@ impl Default for ConnectOptions {
             secrets: Arc::new(NoSecrets),
             connect_attempts: 4,
             handshake_timeout: Duration::from_secs(30),
+            credentials: None,
+            sign_in: None,
         }
     }
 }
@@ -111,6 +120,33 @@ pub struct Connection {
     pub(crate) service: RunningService<RoleClient, LatchHandler>,
     transport: TransportUsed,
     pub(crate) next_call_id: std::sync::atomic::AtomicU64,
+    /// How to sign in again for more scopes, when the options allow it.
+    pub(crate) step_up: Option<StepUp>,
+}
+
+/// What a connection needs to sign in again mid-session (scope step-up).
+#[derive(Clone)]
+pub(crate) struct StepUp {
+    pub(crate) url: String,
+    pub(crate) settings: AuthSettings,
+    pub(crate) options: SignInOptions,
+    /// The connection's HTTP client, pointed at the new grant after each sign-in.
+    pub(crate) client: Option<AuthClient<reqwest::Client>>,
+}
+
+impl StepUp {
+    /// Sign in (for `challenge`'s scopes, if given) and make the connection use the new grant.
+    pub(crate) async fn sign_in(
+        &self,
+        server: &str,
+        challenge: Option<&str>,
+    ) -> Result<(), ConnectError> {
+        sign_in(server, &self.url, &self.settings, challenge, &self.options).await?;
+        if let Some(client) = &self.client {
+            http::reload_grant(client, &self.options.store).await?;
+        }
+        Ok(())
+    }
 }
 
 impl Connection {
@@ -137,14 +173,38 @@ impl Connection {
         let handler = LatchHandler {
             shared: shared.clone(),
         };
-        let result = tokio::time::timeout(
-            options.handshake_timeout,
-            open(name, server, handler, &options),
-        )
-        .await
-        .unwrap_or(Err(ConnectError::HandshakeTimeout {
-            seconds: options.handshake_timeout.as_secs(),
-        }));
+        let auth_client = match (server, &options.credentials) {
+            (ServerConfig::Remote(remote), Some(store)) => {
+                Some(http::authorized_client(&remote.url, store).await?)
+            }
+            _ => None,
+        };
+        let step_up = step_up_for(name, server, &options, auth_client.clone())?;
+        let attempt = || async {
+            tokio::time::timeout(
+                options.handshake_timeout,
+                open(
+                    name,
+                    server,
+                    handler.clone(),
+                    &options,
+                    auth_client.as_ref(),
+                ),
+            )
+            .await
+            .unwrap_or(Err(ConnectError::HandshakeTimeout {
+                seconds: options.handshake_timeout.as_secs(),
+            }))
+        };
+        let mut result = attempt().await;
+        if let (Err(ConnectError::AuthRequired { challenge, .. }), Some(step_up)) =
+            (&result, &step_up)
+        {
+            publish(ConnectionState::SigningIn);
+            step_up.sign_in(name, challenge.as_deref()).await?;
+            publish(ConnectionState::Connecting);
+            result = attempt().await;
+        }
         match result {
             Ok((service, transport)) => {
                 tracing::info!(server = name, %transport, "connected");
@@ -154,6 +214,7 @@ impl Connection {
                     service,
                     transport,
                     next_call_id: Default::default(),
+                    step_up,
                 })
             }
             Err(error) => {
@@ -224,12 +285,37 @@ impl Connection {
     }
 }
 
+/// The sign-in context of a remote server whose options allow signing in.
+fn step_up_for(
+    name: &str,
+    server: &ServerConfig,
+    options: &ConnectOptions,
+    client: Option<AuthClient<reqwest::Client>>,
+) -> Result<Option<StepUp>, ConnectError> {
+    let (ServerConfig::Remote(remote), Some(browser), Some(store)) =
+        (server, options.sign_in, options.credentials.as_ref())
+    else {
+        return Ok(None);
+    };
+    let settings = AuthSettings::from_server(name, remote, options.secrets.as_ref())?;
+    let mut sign_in_options = SignInOptions::new(store.clone());
+    sign_in_options.browser = browser;
+    sign_in_options.events = options.events.clone();
+    Ok(Some(StepUp {
+        url: remote.url.clone(),
+        settings,
+        options: sign_in_options,
+        client,
+    }))
+}
+
 /// Open the transport the config asks for and run `initialize` over it.
 async fn open(
     name: &str,
     server: &ServerConfig,
     handler: LatchHandler,
     options: &ConnectOptions,
+    auth_client: Option<&AuthClient<reqwest::Client>>,
 ) -> Result<(RunningService<RoleClient, LatchHandler>, TransportUsed), ConnectError> {
     match server {
         ServerConfig::Command(command) => {
@@ -244,21 +330,24 @@ async fn open(
             let target = http::Target::new(remote, options.secrets.as_ref())?;
             match remote.transport {
                 TransportKind::Http => {
-                    let service = http::connect_streamable(&target, handler, options).await?;
+                    let service =
+                        http::connect_streamable(&target, handler, options, auth_client).await?;
                     Ok((service, TransportUsed::StreamableHttp))
                 }
                 TransportKind::Sse => {
-                    let service = http::connect_sse(&target, handler, options).await?;
+                    let service = http::connect_sse(&target, handler, options, auth_client).await?;
                     Ok((service, TransportUsed::Sse))
                 }
                 TransportKind::Auto => {
                     // The spec's backwards-compatibility rule: POST `initialize`; when the
                     // server answers 400, 404 or 405, it is an old server: GET the SSE stream.
-                    match http::connect_streamable(&target, handler.clone(), options).await {
+                    match http::connect_streamable(&target, handler.clone(), options, auth_client)
+                        .await
+                    {
                         Ok(service) => Ok((service, TransportUsed::StreamableHttp)),
                         Err(error) if error.suggests_legacy_sse() => {
                             tracing::info!(server = name, %error, "Streamable HTTP refused; trying the legacy SSE transport");
-                            match http::connect_sse(&target, handler, options).await {
+                            match http::connect_sse(&target, handler, options, auth_client).await {
                                 Ok(service) => Ok((service, TransportUsed::Sse)),
                                 Err(sse_error) => Err(ConnectError::NoTransport {
                                     url: target.url.to_string(),

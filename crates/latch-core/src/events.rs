@@ -31,6 +31,9 @@ pub enum Event {
     /// The server said its tool list changed; the cached list was dropped.
     #[serde(rename_all = "camelCase")]
     ToolsChanged { server: String },
+    /// A sign-in needs the person to open this authorization URL (it carries no secret).
+    #[serde(rename_all = "camelCase")]
+    SignInUrl { server: String, url: String },
     /// The server sent a log message (`notifications/message`).
     #[serde(rename_all = "camelCase")]
     ServerLog {

@@ -2,10 +2,12 @@
 //! and the events the CLI, the desktop shell and the tray react to. It never depends on Tauri,
 //! so it builds and tests fast; the shell and the CLI only translate intent in and events out.
 
+pub mod auth;
 pub mod config;
 pub mod connection;
 pub mod events;
 pub mod host;
+pub mod secrets;
 pub mod tools;
 
 pub use connection::{ConnectError, ConnectOptions, Connection, ConnectionState, TransportUsed};

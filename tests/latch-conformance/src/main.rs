@@ -6,7 +6,11 @@
 use std::{process::ExitCode, time::Duration};
 
 use anyhow::Context;
-use latch_core::{CallOptions, ConnectOptions, Connection, config::ServerConfig};
+use latch_core::{
+    CallOptions, ConnectOptions, Connection,
+    auth::{BrowserMode, SharedCredentialStore},
+    config::{RemoteServer, ServerConfig},
+};
 use serde_json::{Map, Value, json};
 
 /// The tool each scenario expects a client to call, with its arguments.
@@ -49,9 +53,37 @@ fn main() -> ExitCode {
     }
 }
 
+/// The client's CIMD URL, as the suite expects it (a Latch setting, `auth.clientMetadataUrl`).
+const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// The server entry a person would write: the URL, plus the pre-registered client the suite
+/// hands out in `MCP_CONFORMANCE_CONTEXT` for the scenarios that have one.
+fn server_config(url: &str) -> ServerConfig {
+    let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
+        .ok()
+        .and_then(|c| serde_json::from_str(&c).ok())
+        .unwrap_or_default();
+    let mut auth = json!({ "clientMetadataUrl": CLIENT_METADATA_URL });
+    for (from, to) in [("client_id", "clientId"), ("client_secret", "clientSecret")] {
+        if let Some(value) = context.get(from) {
+            auth[to] = value.clone();
+        }
+    }
+    ServerConfig::Remote(RemoteServer {
+        url: url.to_owned(),
+        auth: Some(auth),
+        ..RemoteServer::default()
+    })
+}
+
 async fn run(scenario: &str, url: &str) -> anyhow::Result<()> {
-    let server = ServerConfig::remote(url);
-    let connection = Connection::connect("conformance", &server, ConnectOptions::default()).await?;
+    let server = server_config(url);
+    let options = ConnectOptions {
+        credentials: Some(SharedCredentialStore::memory()),
+        sign_in: Some(BrowserMode::Headless),
+        ..ConnectOptions::default()
+    };
+    let connection = Connection::connect("conformance", &server, options).await?;
     let outcome = async {
         let tools = connection.list_tools().await?;
         eprintln!(
@@ -69,6 +101,18 @@ async fn run(scenario: &str, url: &str) -> anyhow::Result<()> {
                 .call_tool(tool, arguments, CallOptions::default())
                 .await?;
             eprintln!("{tool}: {}", result.text());
+        } else if scenario.starts_with("auth/") {
+            // Signed in, a person would try the tools: call each with no arguments. A refusal
+            // (e.g. scopes the server never grants) is the scenario's business, not a crash.
+            for tool in tools.iter() {
+                match connection
+                    .call_tool(&tool.name, Map::new(), CallOptions::default())
+                    .await
+                {
+                    Ok(result) => eprintln!("{}: {}", tool.name, result.text()),
+                    Err(error) => eprintln!("{}: {error}", tool.name),
+                }
+            }
         }
         anyhow::Ok(())
     }

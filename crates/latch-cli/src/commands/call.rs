@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use latch_core::{
-    CallOptions, ConnectOptions, ContentView, ToolResult,
+    CallOptions, ContentView, ToolResult,
     tools::{Progress, coerce},
 };
 use serde_json::{Map, Value};
@@ -51,7 +51,7 @@ pub async fn run(args: CallArgs, json: bool) -> anyhow::Result<ExitCode> {
         },
         None => Map::new(),
     };
-    let connection = super::connect(&args.name, ConnectOptions::default()).await?;
+    let connection = super::connect(&args.name).await?;
     let outcome = async {
         if !args.pairs.is_empty() {
             let tools = connection.list_tools().await?;

@@ -2,7 +2,10 @@
 
 use std::{process::ExitCode, time::Duration};
 
-use latch_core::{ConnectOptions, Connection, ConnectionState};
+use latch_core::{
+    Connection, ConnectionState,
+    secrets::{GrantStore, TokenMetadata},
+};
 use serde_json::json;
 
 use crate::output;
@@ -13,12 +16,12 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
         Some(name) => vec![(name.to_owned(), config.server(name)?)],
         None => config.servers(),
     };
+    let secrets = super::secret_store()?;
+    let secrets = &secrets;
     let checks = servers.into_iter().map(|(name, server)| async move {
-        let options = ConnectOptions {
-            connect_attempts: 1,
-            handshake_timeout: Duration::from_secs(15),
-            ..ConnectOptions::default()
-        };
+        let mut options = super::connect_options(secrets, &name);
+        options.connect_attempts = 1;
+        options.handshake_timeout = Duration::from_secs(15);
         match Connection::connect(&name, &server, options).await {
             Ok(connection) => {
                 let state = ConnectionState::Connected {
@@ -39,21 +42,39 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
         }
     });
     let results = futures::future::join_all(checks).await;
+    let grants: Vec<Option<TokenMetadata>> = results
+        .iter()
+        .map(|(name, _, _)| {
+            GrantStore::for_grant(secrets.clone(), name, "", "default")
+                .metadata()
+                .ok()
+                .flatten()
+                .filter(|m| m.has_access_token)
+        })
+        .collect();
     let healthy = results
         .iter()
         .all(|(_, state, _)| matches!(state, ConnectionState::Connected { .. }));
     if json {
         let list: Vec<_> = results
             .iter()
-            .map(|(name, state, info)| json!({ "name": name, "state": state, "server": info }))
+            .zip(&grants)
+            .map(|((name, state, info), grant)| {
+                json!({ "name": name, "state": state, "server": info, "signIn": grant })
+            })
             .collect();
-        output::json(&list)?;
+        output::json(&json!({
+            "servers": list,
+            "tokenStore": secrets.kind(),
+            "tokenStoreWarning": secrets.fallback_warning(),
+        }))?;
     } else if results.is_empty() {
         println!("No servers yet. Add one with `latch servers add NAME URL`.");
     } else {
         let rows: Vec<Vec<String>> = results
             .iter()
-            .map(|(name, state, info)| {
+            .zip(&grants)
+            .map(|((name, state, info), grant)| {
                 let (label, detail) = match state {
                     ConnectionState::Connected { transport } => (
                         "connected".to_owned(),
@@ -75,14 +96,45 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
                     ConnectionState::Failed { reason } => ("failed".to_owned(), reason.clone()),
                     other => (format!("{other:?}"), String::new()),
                 };
-                vec![name.clone(), label, detail]
+                vec![name.clone(), label, sign_in_label(grant.as_ref()), detail]
             })
             .collect();
-        output::table(&["NAME", "STATE", "DETAIL"], &rows);
+        output::table(&["NAME", "STATE", "SIGN-IN", "DETAIL"], &rows);
+        match secrets.fallback_warning() {
+            Some(warning) => println!("\nwarning: {warning}"),
+            None => println!("\nTokens are kept in the {} store.", secrets.kind()),
+        }
     }
     Ok(if healthy {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// "signed in · expires in 52 min · mcp:read", or "—" without a grant.
+fn sign_in_label(grant: Option<&TokenMetadata>) -> String {
+    let Some(grant) = grant else {
+        return "—".to_owned();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let expiry = match grant.expires_at {
+        Some(at) if at > now => format!(" · expires in {}", human_duration(at - now)),
+        Some(_) if grant.has_refresh_token => " · expired, refreshes on use".to_owned(),
+        Some(_) => " · expired".to_owned(),
+        None => String::new(),
+    };
+    format!("signed in{expiry}")
+}
+
+fn human_duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..7200 => format!("{} min", secs / 60),
+        7200..172_800 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86_400),
+    }
 }

@@ -2,12 +2,10 @@
 
 use std::process::ExitCode;
 
-use latch_core::ConnectOptions;
-
 use crate::output;
 
 pub async fn run(name: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let connection = super::connect(name, ConnectOptions::default()).await?;
+    let connection = super::connect(name).await?;
     let tools = connection.list_tools().await;
     connection.close().await;
     let tools = tools?;

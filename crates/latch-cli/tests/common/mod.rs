@@ -19,6 +19,7 @@ use std::{
     thread,
     time::{Duration, Instant, SystemTime},
 };
+pub mod oidc;
 
 /// How long a server may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(20);

@@ -23,12 +23,16 @@ pub enum ConnectError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{target} asks for sign-in (HTTP 401); sign-in support comes with `latch login`")]
+    #[error(transparent)]
+    SignIn(#[from] crate::auth::SignInError),
+    #[error("{target} asks for sign-in (HTTP 401) — run `latch login` for it")]
     AuthRequired {
         target: String,
         /// The server's `WWW-Authenticate` challenge (holds no secret).
         challenge: Option<String>,
     },
+    #[error("the token store failed: {reason}")]
+    TokenStore { reason: String },
     #[error("{target} answered HTTP {status}{detail}")]
     HttpStatus {
         target: String,

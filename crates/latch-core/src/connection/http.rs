@@ -10,7 +10,8 @@ use rmcp::{
     RoleClient, ServiceExt,
     service::RunningService,
     transport::{
-        StreamableHttpClientTransport, streamable_http_client::StreamableHttpClientTransportConfig,
+        AuthClient, AuthorizationManager, StreamableHttpClientTransport,
+        streamable_http_client::StreamableHttpClientTransportConfig,
     },
 };
 use url::Url;
@@ -19,7 +20,10 @@ use super::{
     ConnectError, ConnectOptions, LatchHandler,
     sse::{SseClientConfig, SseClientTransport},
 };
-use crate::config::{RemoteServer, SecretSource};
+use crate::{
+    auth::SharedCredentialStore,
+    config::{RemoteServer, SecretSource},
+};
 
 /// The one HTTP client of the process: connection pooling, a user agent, sane timeouts.
 pub(crate) fn client() -> reqwest::Client {
@@ -73,6 +77,7 @@ pub(crate) async fn connect_streamable(
     target: &Target,
     handler: LatchHandler,
     options: &ConnectOptions,
+    auth_client: Option<&AuthClient<reqwest::Client>>,
 ) -> Result<RunningService<RoleClient, LatchHandler>, ConnectError> {
     let custom: HashMap<HeaderName, HeaderValue> = target
         .headers
@@ -82,27 +87,102 @@ pub(crate) async fn connect_streamable(
     retrying(options.connect_attempts, || {
         let config = StreamableHttpClientTransportConfig::with_uri(target.url.as_str())
             .custom_headers(custom.clone());
-        let transport = StreamableHttpClientTransport::with_client(client(), config);
         let handler = handler.clone();
+        let auth_client = auth_client.cloned();
         async move {
-            handler
-                .serve(transport)
-                .await
-                .map_err(|e| ConnectError::from_init(e, target.url.as_str()))
+            let served = match auth_client {
+                // A stored grant: rmcp's AuthClient adds the token, refreshes it ahead of
+                // expiry, and on a 401 refreshes once and retries once.
+                Some(client) => {
+                    handler
+                        .serve(StreamableHttpClientTransport::with_client(client, config))
+                        .await
+                }
+                None => {
+                    handler
+                        .serve(StreamableHttpClientTransport::with_client(client(), config))
+                        .await
+                }
+            };
+            served.map_err(|e| ConnectError::from_init(e, target.url.as_str()))
         }
     })
     .await
+}
+
+/// The HTTP client for a server with a token store: it sends the stored token when there is
+/// one, refreshes it ahead of expiry, and on a 401 refreshes once and retries once; with no
+/// token, requests go out bare and the server's 401 starts a sign-in.
+pub(crate) async fn authorized_client(
+    url: &str,
+    store: &SharedCredentialStore,
+) -> Result<AuthClient<reqwest::Client>, ConnectError> {
+    let mut manager = AuthorizationManager::new(url)
+        .await
+        .map_err(|e| ConnectError::BadUrl {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })?;
+    manager.set_credential_store(store.clone());
+    let client = AuthClient::new(client(), manager);
+    reload_grant(&client, store).await?;
+    Ok(client)
+}
+
+/// Point the client at the grant now in the store (after a sign-in), so refreshes use the
+/// right client registration and authorization server.
+pub(crate) async fn reload_grant(
+    client: &AuthClient<reqwest::Client>,
+    store: &SharedCredentialStore,
+) -> Result<(), ConnectError> {
+    match store.load().await {
+        Ok(Some(stored)) if stored.token_response.is_some() => {
+            if let Err(error) = client
+                .auth_manager
+                .lock()
+                .await
+                .initialize_from_store()
+                .await
+            {
+                // The token still goes out; only refreshing waits for discovery to work.
+                tracing::warn!(%error, "could not look up the sign-in server of the stored grant");
+            }
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(error) => Err(ConnectError::TokenStore {
+            reason: error.to_string(),
+        }),
+    }
 }
 
 pub(crate) async fn connect_sse(
     target: &Target,
     handler: LatchHandler,
     options: &ConnectOptions,
+    auth_client: Option<&AuthClient<reqwest::Client>>,
 ) -> Result<RunningService<RoleClient, LatchHandler>, ConnectError> {
+    // The legacy transport has no per-request hook: the current token goes in as a header.
+    let mut headers = target.headers.clone();
+    if let Some(auth_client) = auth_client {
+        let token = auth_client.get_access_token().await;
+        match token {
+            Ok(token) => {
+                let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+                    ConnectError::TokenStore {
+                        reason: "the stored token is not a valid header value".into(),
+                    }
+                })?;
+                value.set_sensitive(true);
+                headers.insert(http::header::AUTHORIZATION, value);
+            }
+            Err(error) => tracing::info!(%error, "the stored sign-in could not be used"),
+        }
+    }
     retrying(options.connect_attempts, || {
         let config = SseClientConfig {
             url: target.url.clone(),
-            headers: target.headers.clone(),
+            headers: headers.clone(),
             ..SseClientConfig::new(target.url.clone())
         };
         let handler = handler.clone();

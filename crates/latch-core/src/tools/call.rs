@@ -23,6 +23,9 @@ use super::{
 };
 use crate::connection::{Connection, RunningCall};
 
+/// How many times one request may be authorized before Latch gives up asking for scopes.
+const MAX_AUTHORIZATIONS: u32 = 3;
+
 /// One progress report of a running call.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -80,8 +83,19 @@ pub enum CallError {
     Cancelled,
     #[error("the server refused the request: {message} (JSON-RPC error {code})")]
     Server { code: i32, message: String },
-    #[error("the server needs sign-in again (HTTP 401); sign-in support comes with `latch login`")]
-    AuthRequired,
+    #[error("the server needs sign-in again (HTTP 401) — run `latch login` for it")]
+    AuthRequired {
+        /// The server's challenge (holds no secret).
+        challenge: Option<String>,
+    },
+    #[error("the server wants more permissions than this sign-in has (HTTP 403 insufficient_scope){}", if *.tried > 0 { format!("; signing in again {} time(s) did not get them", .tried) } else { " — run `latch login` for it".to_owned() })]
+    InsufficientScope {
+        /// The server's challenge (names the scopes it wants; holds no secret).
+        challenge: String,
+        tried: u32,
+    },
+    #[error(transparent)]
+    SignIn(#[from] crate::connection::ConnectError),
     #[error(
         "the connection was lost{while_}: {reason} — the call may or may not have run; it was not repeated"
     )]
@@ -101,8 +115,16 @@ fn list(violations: &[Violation]) -> String {
 
 impl CallError {
     fn from_service(error: ServiceError, while_: &'static str) -> Self {
-        if error.auth_challenge().is_some() {
-            return Self::AuthRequired;
+        if let Some(challenge) = error.auth_challenge() {
+            if challenge.contains("insufficient_scope") {
+                return Self::InsufficientScope {
+                    challenge: challenge.to_owned(),
+                    tried: 0,
+                };
+            }
+            return Self::AuthRequired {
+                challenge: Some(challenge.to_owned()).filter(|c| !c.trim().is_empty()),
+            };
         }
         match error {
             ServiceError::McpError(data) => Self::Server {
@@ -128,12 +150,14 @@ impl Connection {
         if let Some(tools) = self.shared.tools.read().await.clone() {
             return Ok(tools);
         }
-        let tools = self
-            .service
-            .peer()
-            .list_all_tools()
-            .await
-            .map_err(|e| CallError::from_service(e, " while listing tools"))?;
+        let list = || async {
+            self.service
+                .peer()
+                .list_all_tools()
+                .await
+                .map_err(|e| CallError::from_service(e, " while listing tools"))
+        };
+        let tools = self.signing_in_when_asked(list).await?;
         let tools = Arc::new(tools.iter().map(ToolView::from_rmcp).collect::<Vec<_>>());
         *self.shared.tools.write().await = Some(tools.clone());
         Ok(tools)
@@ -179,6 +203,64 @@ impl Connection {
             }
         }
 
+        self.signing_in_when_asked(|| self.send_call(tool, arguments.clone(), &options))
+            .await
+    }
+
+    /// Run `request`; when the server refuses it for want of a sign-in (401) or of scopes
+    /// (403 `insufficient_scope`) — so it did not run — and this connection may sign in, sign
+    /// in (for the union of scopes) and send it again: once after a 401; for scopes, until the
+    /// grant has been authorized 3 times in all (the one the server found short counts).
+    async fn signing_in_when_asked<T, F, Fut>(&self, request: F) -> Result<T, CallError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, CallError>>,
+    {
+        let mut signed_in_for_401 = false;
+        let mut scope_tries = 0;
+        loop {
+            let (challenge, tried) = match request().await {
+                Err(CallError::AuthRequired { challenge }) if !signed_in_for_401 => {
+                    signed_in_for_401 = true;
+                    (challenge, None)
+                }
+                Err(CallError::InsufficientScope { challenge, .. }) => {
+                    (Some(challenge), Some(scope_tries))
+                }
+                other => return other,
+            };
+            let Some(step_up) = &self.step_up else {
+                return Err(match tried {
+                    Some(tried) => CallError::InsufficientScope {
+                        challenge: challenge.unwrap_or_default(),
+                        tried,
+                    },
+                    None => CallError::AuthRequired { challenge },
+                });
+            };
+            if let Some(tried) = tried {
+                if tried + 1 >= MAX_AUTHORIZATIONS {
+                    return Err(CallError::InsufficientScope {
+                        challenge: challenge.unwrap_or_default(),
+                        tried,
+                    });
+                }
+                scope_tries += 1;
+            }
+            tracing::info!(
+                server = self.server(),
+                "the server asks for a sign-in; signing in"
+            );
+            step_up.sign_in(self.server(), challenge.as_deref()).await?;
+        }
+    }
+
+    async fn send_call(
+        &self,
+        tool: &str,
+        arguments: Map<String, Value>,
+        options: &CallOptions,
+    ) -> Result<ToolResult, CallError> {
         let call_id = self.next_call_id.fetch_add(1, Ordering::Relaxed) + 1;
         let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));

@@ -1,0 +1,127 @@
+//! `latch login NAME` and `latch logout NAME`: sign in to a server (the system browser by
+//! default, `--browser print` to only print the URL) and keep the grant in the token store;
+//! sign out by deleting it. Nothing here ever prints a token.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::ValueEnum;
+use latch_core::{
+    Connection, Event,
+    auth::{AuthSettings, BrowserMode, SignInOptions, sign_in},
+    config::ServerConfig,
+};
+use serde_json::json;
+
+use crate::output;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BrowserArg {
+    /// Open the system browser (and print the URL in case it did not open).
+    System,
+    /// Only print the URL to open.
+    Print,
+    /// Follow the redirects without a person — for automated tests against servers that
+    /// approve at once.
+    Headless,
+}
+
+impl From<BrowserArg> for BrowserMode {
+    fn from(arg: BrowserArg) -> Self {
+        match arg {
+            BrowserArg::System => BrowserMode::System,
+            BrowserArg::Print => BrowserMode::Print,
+            BrowserArg::Headless => BrowserMode::Headless,
+        }
+    }
+}
+
+pub async fn login(name: &str, browser: BrowserArg, json: bool) -> anyhow::Result<ExitCode> {
+    let config = super::load_config()?;
+    let ServerConfig::Remote(remote) = config.server(name)? else {
+        bail!("{name} is a local command server: it needs no sign-in");
+    };
+    let secrets = super::secret_store()?;
+    let settings = AuthSettings::from_server(name, &remote, &secrets)?;
+    let store = super::grant_store(&secrets, name);
+    let mut options = SignInOptions::new(store.clone());
+    options.browser = browser.into();
+    // Tell the person where to go while the flow waits for them.
+    let mut events = options.events.subscribe();
+    let printer = tokio::spawn(async move {
+        while let Ok(event) = events.recv().await {
+            if let Event::SignInUrl { url, .. } = event {
+                match browser {
+                    BrowserArg::Print => eprintln!("Open this page to sign in:\n\n  {url}\n"),
+                    _ => eprintln!(
+                        "Opening your browser to sign in. If it did not open, visit:\n\n  {url}\n"
+                    ),
+                }
+                eprintln!("Waiting for you to finish (up to 5 minutes)…");
+            }
+        }
+    });
+    let signed_in = sign_in(name, &remote.url, &settings, None, &options).await;
+    printer.abort();
+    let signed_in = signed_in?;
+
+    // Prove it: connect with the new grant and count the tools.
+    let connection = Connection::connect(
+        name,
+        &ServerConfig::Remote(remote),
+        super::connect_options(&secrets, name),
+    )
+    .await?;
+    let tools = connection.list_tools().await;
+    connection.close().await;
+    let tools = tools?;
+    if json {
+        output::json(&json!({
+            "signedIn": name,
+            "issuer": signed_in.issuer,
+            "scopes": signed_in.scopes,
+            "tools": tools.len(),
+            "store": secrets.kind(),
+        }))?;
+    } else {
+        println!(
+            "Signed in to {name}{}. {} tools available. Tokens are kept in the {}.",
+            signed_in
+                .issuer
+                .as_deref()
+                .map(|i| format!(" (through {i})"))
+                .unwrap_or_default(),
+            tools.len(),
+            match secrets.kind() {
+                latch_core::secrets::StoreKind::Keychain => "system keychain",
+                latch_core::secrets::StoreKind::File => "file store (no keychain is running)",
+                latch_core::secrets::StoreKind::Memory => "memory store (gone when latch exits)",
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn logout(name: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let config = super::load_config()?;
+    config.server(name)?;
+    let secrets = super::secret_store()?;
+    let store = super::grant_store(&secrets, name);
+    let had = store.load().await.ok().flatten().is_some();
+    rmcp_clear(&store).await?;
+    if json {
+        output::json(&json!({ "signedOut": name, "hadGrant": had }))?;
+    } else if had {
+        println!("Signed out of {name}: its tokens were deleted.");
+    } else {
+        println!("{name} had no sign-in to remove.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rmcp_clear(store: &latch_core::auth::SharedCredentialStore) -> anyhow::Result<()> {
+    store
+        .clear()
+        .await
+        .map_err(|e| anyhow::anyhow!("could not delete the tokens: {e}"))
+}

@@ -1,0 +1,192 @@
+//! Sign-in end to end against a real authorization server (`oidc-provider`, with an MCP server
+//! in front that checks the JWT's issuer and audience): `latch login --browser headless`,
+//! tokens kept in the token store and used by later commands, refresh across expiry with no
+//! replayed refresh token, concurrent calls sharing one refresh, sign-out, and no token in any
+//! log line at `RUST_LOG=trace`.
+
+mod common;
+
+use std::{path::Path, process::Output, sync::Arc, time::Duration};
+
+use assert_cmd::Command;
+use common::oidc::OidcPeer;
+use latch_core::{
+    CallOptions, ConnectOptions, Connection,
+    auth::SharedCredentialStore,
+    config::ServerConfig,
+    secrets::{GrantStore, SecretStore},
+};
+use serde_json::{Map, Value};
+
+fn latch(home: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("latch")
+        .unwrap()
+        .env("LATCH_HOME", home)
+        .env("LATCH_TOKEN_STORE", "file")
+        .env("RUST_LOG", "trace")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn assert_ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Every string in the stored grant that looks like a token (long values of token fields).
+fn stored_secrets(home: &Path) -> Vec<String> {
+    let store = SecretStore::file(home);
+    let grant = GrantStore::for_grant(store, "oidc", "", "default");
+    let credentials = grant.load_blocking().unwrap().expect("a stored grant");
+    let json = serde_json::to_value(&credentials).unwrap();
+    let mut out = Vec::new();
+    for field in ["access_token", "refresh_token", "id_token"] {
+        if let Some(token) = json["token_response"][field].as_str() {
+            out.push(token.to_owned());
+        }
+    }
+    assert!(!out.is_empty(), "the grant holds tokens");
+    out
+}
+
+fn assert_no_secret_in(outputs: &[&Output], secrets: &[String]) {
+    for output in outputs {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for secret in secrets {
+            // Tokens are long; any 24-character piece of one is enough to leak it.
+            let piece = &secret[..secret.len().min(24)];
+            assert!(!text.contains(piece), "a token appeared in the output");
+        }
+    }
+}
+
+#[test]
+fn login_then_use_refresh_across_expiry_and_logout() {
+    let peer = OidcPeer::start(3);
+    let home = common::latch_home();
+    let home = home.path();
+    assert_ok(&latch(home, &["servers", "add", "oidc", &peer.mcp_url]));
+
+    // Before signing in: a clear way out, no crash.
+    let before = latch(home, &["tools", "oidc"]);
+    assert!(!before.status.success());
+    assert!(String::from_utf8_lossy(&before.stderr).contains("latch login oidc"));
+
+    let login = latch(home, &["login", "oidc", "--browser", "headless"]);
+    let out = assert_ok(&login);
+    assert!(
+        out.contains("Signed in to oidc") && out.contains("3 tools"),
+        "{out}"
+    );
+    let secrets = stored_secrets(home);
+
+    let status = latch(home, &["status", "oidc", "--json"]);
+    let status_json: Value = serde_json::from_str(&assert_ok(&status)).unwrap();
+    let sign_in = &status_json["servers"][0]["signIn"];
+    assert_eq!(
+        sign_in["issuer"].as_str().unwrap().trim_end_matches('/'),
+        peer.issuer
+    );
+    assert_eq!(sign_in["hasRefreshToken"], true);
+    assert_eq!(status_json["tokenStore"], "file");
+
+    let whoami = latch(home, &["call", "oidc", "whoami", "--json"]);
+    let result: Value = serde_json::from_str(&assert_ok(&whoami)).unwrap();
+    assert!(
+        result["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("alice")
+    );
+
+    // Past the 3 s lifetime: the next command refreshes (once) and succeeds.
+    std::thread::sleep(Duration::from_secs(4));
+    let later = latch(home, &["call", "oidc", "add", "a=2", "b=3"]);
+    assert!(assert_ok(&later).contains('5'));
+    let stats = peer.stats();
+    assert_eq!(stats["tokenSuccesses"]["refresh_token"], 1, "{stats}");
+    assert_eq!(stats["refreshTokenReuse"], 0, "{stats}");
+    assert_eq!(stats["grantsRevoked"], 0, "{stats}");
+
+    assert_no_secret_in(&[&login, &status, &whoami, &later], &secrets);
+    assert_no_secret_in(&[&later], &stored_secrets(home));
+
+    let logout = latch(home, &["logout", "oidc"]);
+    assert!(assert_ok(&logout).contains("Signed out"));
+    let after = latch(home, &["tools", "oidc"]);
+    assert!(!after.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_calls_across_an_expiry_share_one_refresh() {
+    let peer = OidcPeer::start(3);
+    let home = common::latch_home();
+    let secrets = SecretStore::file(home.path());
+    let store = SharedCredentialStore::new(GrantStore::for_grant(
+        secrets.clone(),
+        "oidc",
+        "",
+        "default",
+    ));
+    let server = ServerConfig::remote(peer.mcp_url.clone());
+    let options = ConnectOptions {
+        credentials: Some(store),
+        sign_in: Some(latch_core::auth::BrowserMode::Headless),
+        ..ConnectOptions::default()
+    };
+    // The 401 on connect starts the (headless) sign-in; then the session is up.
+    let connection = Arc::new(
+        Connection::connect("oidc", &server, options)
+            .await
+            .expect("connects"),
+    );
+    assert_eq!(peer.stats()["tokenSuccesses"]["authorization_code"], 1);
+
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let calls = (0..50).map(|i| {
+        let connection = connection.clone();
+        async move {
+            let mut args = Map::new();
+            args.insert("a".into(), i.into());
+            args.insert("b".into(), 1.into());
+            connection
+                .call_tool("add", args, CallOptions::default())
+                .await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    for (i, result) in results.iter().enumerate() {
+        let result = result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("call {i} failed: {e}"));
+        assert!(
+            result.text().contains(&(i + 1).to_string()),
+            "{}",
+            result.text()
+        );
+    }
+    let stats = peer.stats();
+    assert_eq!(
+        stats["tokenSuccesses"]["refresh_token"], 1,
+        "one refresh: {stats}"
+    );
+    assert_eq!(
+        stats["tokenErrors"],
+        serde_json::json!({}),
+        "no invalid_grant: {stats}"
+    );
+    assert_eq!(stats["refreshTokenReuse"], 0);
+    match Arc::try_unwrap(connection) {
+        Ok(connection) => connection.close().await,
+        Err(_) => panic!("calls still hold the connection"),
+    }
+}

@@ -1,0 +1,18 @@
+//! Signing in to servers that answer 401: discovery, client identity (pre-registered, CIMD,
+//! DCR), the authorization-code flow with PKCE through the system browser (or the printed URL,
+//! or the headless test agent), and step-up when a server wants more scopes. rmcp's `auth`
+//! module does the protocol work; this module drives it and owns the parts around it — the
+//! loopback callback listener, opening URLs safely, and where tokens are kept.
+
+mod browser;
+mod callback;
+mod headless;
+mod legacy;
+mod settings;
+mod sign_in;
+mod store;
+
+pub use browser::{BrowserMode, check_url_to_open};
+pub use settings::AuthSettings;
+pub use sign_in::{SignInError, SignInOptions, SignedIn, sign_in};
+pub use store::SharedCredentialStore;

@@ -1,0 +1,80 @@
+//! Opening an authorization URL for the person. Only `http` and `https` URLs without
+//! credentials are ever opened, and never through a shell: the URL is one argument to the
+//! platform's opener (mcp-remote's CVE-2025-6514 came from a shell).
+
+use url::Url;
+
+/// How the person reaches the authorization page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BrowserMode {
+    /// The system browser (and the URL printed, in case it did not open).
+    #[default]
+    System,
+    /// Only print the URL.
+    Print,
+    /// Latch's own HTTP client follows the redirects — for automated tests only.
+    Headless,
+}
+
+/// Refuse anything but a plain http(s) URL.
+pub fn check_url_to_open(url: &str) -> Result<Url, String> {
+    let parsed = Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "refusing to open a `{}:` URL; only http and https are opened",
+            parsed.scheme()
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("refusing to open a URL with credentials in it".to_owned());
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("refusing to open a URL without a host".to_owned());
+    }
+    Ok(parsed)
+}
+
+/// Ask the platform to open `url` in the default browser, without a shell.
+pub(crate) fn open_in_system_browser(url: &Url) -> std::io::Result<()> {
+    use std::process::{Command, Stdio};
+    let mut command = if cfg!(target_os = "macos") {
+        let mut c = Command::new("open");
+        c.arg(url.as_str());
+        c
+    } else if cfg!(windows) {
+        let mut c = Command::new("rundll32");
+        c.arg("url.dll,FileProtocolHandler").arg(url.as_str());
+        c
+    } else {
+        let mut c = Command::new("xdg-open");
+        c.arg(url.as_str());
+        c
+    };
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_urls_are_opened() {
+        assert!(check_url_to_open("https://as.example/authorize?x=1").is_ok());
+        assert!(check_url_to_open("http://127.0.0.1:8080/authorize").is_ok());
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "https://user:pw@as.example/authorize",
+            "calc.exe",
+            "https://$(touch /tmp/pwned)",
+        ] {
+            assert!(check_url_to_open(bad).is_err(), "{bad} must be refused");
+        }
+    }
+}

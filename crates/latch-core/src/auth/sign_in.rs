@@ -1,0 +1,268 @@
+//! One sign-in, start to finish: discover the authorization server (from the 401 challenge when
+//! there is one), pick the client identity (pre-registered → CIMD → DCR), send the person to the
+//! authorization page, wait for the callback (at most 5 minutes), exchange the code and store
+//! the grant. rmcp does the protocol; this is the orchestration and the plain-words errors.
+
+use std::time::Duration;
+
+use rmcp::transport::auth::{
+    AuthError, AuthorizationManager, AuthorizationRequest, AuthorizationSession,
+};
+use url::Url;
+
+use super::{
+    AuthSettings, BrowserMode, SharedCredentialStore,
+    browser::{check_url_to_open, open_in_system_browser},
+    callback::CallbackListener,
+    headless, legacy,
+};
+use crate::events::{Event, EventBus};
+
+/// How to run a sign-in.
+#[derive(Clone)]
+pub struct SignInOptions {
+    pub browser: BrowserMode,
+    pub events: EventBus,
+    /// Where the grant is stored (and read back by the connection).
+    pub store: SharedCredentialStore,
+    /// How long to wait for the person to finish (default 5 minutes).
+    pub timeout: Duration,
+}
+
+impl SignInOptions {
+    pub fn new(store: SharedCredentialStore) -> Self {
+        Self {
+            browser: BrowserMode::System,
+            events: EventBus::new(),
+            store,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What a finished sign-in knows (never a token).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedIn {
+    pub issuer: Option<String>,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignInError {
+    #[error("could not find how {server} signs people in: {reason}")]
+    Discovery { server: String, reason: String },
+    #[error(
+        "{server} needs a client id: its sign-in server offers no automatic registration. Register Latch there with the redirect URI {redirect_uri}, then put the id in the server's `auth.clientId`"
+    )]
+    NeedsClientId {
+        server: String,
+        redirect_uri: String,
+    },
+    #[error("could not register Latch with {server}'s sign-in server: {reason}")]
+    Registration { server: String, reason: String },
+    #[error(
+        "the callback port {port} is in use by another program — close it or pick another `auth.callbackPort`"
+    )]
+    PortBusy { port: u16 },
+    #[error("could not listen for the sign-in callback on 127.0.0.1: {0}")]
+    Listener(std::io::Error),
+    #[error("the sign-in server gave an address Latch will not open: {0}")]
+    UnsafeUrl(String),
+    #[error("headless sign-in stopped: {0}")]
+    Headless(String),
+    #[error("nobody finished signing in within {minutes} minutes — start again when ready")]
+    TimedOut { minutes: u64 },
+    #[error("sign-in was refused: {0}")]
+    Refused(String),
+    #[error("the sign-in server did not accept the sign-in: {0}")]
+    Exchange(String),
+}
+
+/// Sign in to the server at `url`. `challenge` is the server's `WWW-Authenticate` (from a 401
+/// or a 403 `insufficient_scope`), which names the scopes to ask for.
+pub async fn sign_in(
+    server: &str,
+    url: &str,
+    settings: &AuthSettings,
+    challenge: Option<&str>,
+    options: &SignInOptions,
+) -> Result<SignedIn, SignInError> {
+    let discovery = |reason: String| SignInError::Discovery {
+        server: server.to_owned(),
+        reason,
+    };
+    let listener = CallbackListener::get(settings.callback_port)
+        .await
+        .map_err(|e| match (e.kind(), settings.callback_port) {
+            (std::io::ErrorKind::AddrInUse, Some(port)) => SignInError::PortBusy { port },
+            _ => SignInError::Listener(e),
+        })?;
+    let redirect_uri = listener.redirect_uri();
+
+    let mut manager = AuthorizationManager::new(url)
+        .await
+        .map_err(|e| discovery(e.to_string()))?;
+    manager.set_credential_store(options.store.clone());
+    let metadata = match manager.resolve_metadata_from_challenge(challenge).await {
+        Ok(resolution) => resolution.metadata,
+        // A 2025-03-26 server: no resource metadata, the AS document at the root naming an
+        // issuer with a path. The newer issuer rule does not apply to it.
+        Err(AuthError::AuthorizationServerMismatch { .. }) => {
+            legacy::root_metadata(url).await.map_err(|reason| {
+                discovery(format!("the legacy metadata could not be used: {reason}"))
+            })?
+        }
+        Err(e) => return Err(discovery(e.to_string())),
+    };
+    manager.set_metadata(metadata);
+
+    let mut request = AuthorizationRequest::new(&redirect_uri)
+        .with_client_name("Latch")
+        .with_application_type("native");
+    if let Some(challenge) = challenge {
+        request = request.with_challenge(challenge);
+    }
+    // Scopes: the configured ones, else what the challenge or the resource metadata asks for.
+    request = if settings.scopes.is_empty() {
+        request.with_initial_scope_selection()
+    } else {
+        request.with_scopes(settings.scopes.clone())
+    };
+    if let Some(client_id) = &settings.client_id {
+        request = request.with_preregistered_client(client_id);
+        if let Some(secret) = &settings.client_secret {
+            request = request.with_client_secret(secret);
+        }
+    }
+    if let Some(metadata_url) = &settings.client_metadata_url {
+        request = request.with_client_metadata_url(metadata_url);
+    }
+    // Step-up: ask for what we had plus what the server now wants.
+    if challenge.is_some()
+        && let Ok(Some(stored)) = options.store.load().await
+        && !stored.granted_scopes.is_empty()
+    {
+        let mut scopes = manager.select_scopes(
+            challenge_scope(challenge).as_deref(),
+            &stored
+                .granted_scopes
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        scopes.dedup();
+        request = request.with_scopes(scopes);
+    }
+
+    let session = AuthorizationSession::new(manager, request)
+        .await
+        .map_err(|(_, e)| match e {
+            AuthError::RegistrationFailed(reason)
+                if reason.contains("registration_endpoint") || reason.contains("not support") =>
+            {
+                SignInError::NeedsClientId {
+                    server: server.to_owned(),
+                    redirect_uri: redirect_uri.clone(),
+                }
+            }
+            AuthError::RegistrationFailed(reason) => SignInError::Registration {
+                server: server.to_owned(),
+                reason,
+            },
+            other => discovery(other.to_string()),
+        })?;
+    let authorization_url = session.get_authorization_url().to_owned();
+    let parsed = check_url_to_open(&authorization_url).map_err(SignInError::UnsafeUrl)?;
+    let state = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+
+    let callback = match options.browser {
+        BrowserMode::Headless => headless::follow(&authorization_url, &redirect_uri)
+            .await
+            .map_err(SignInError::Headless)?,
+        mode => {
+            let waiting = listener.expect(&state);
+            options.events.publish(Event::SignInUrl {
+                server: server.to_owned(),
+                url: authorization_url.clone(),
+            });
+            if mode == BrowserMode::System
+                && let Err(error) = open_in_system_browser(&parsed)
+            {
+                tracing::warn!(%error, "could not open the browser; the URL was printed instead");
+            }
+            let outcome = tokio::time::timeout(options.timeout, waiting).await;
+            listener.forget(&state);
+            match outcome {
+                Ok(Ok(url)) => url,
+                Ok(Err(_)) => return Err(SignInError::Refused("the sign-in was abandoned".into())),
+                Err(_) => {
+                    return Err(SignInError::TimedOut {
+                        minutes: options.timeout.as_secs().div_ceil(60),
+                    });
+                }
+            }
+        }
+    };
+    if let Some(error) = Url::parse(&callback).ok().and_then(|u| {
+        u.query_pairs()
+            .find(|(k, _)| k == "error")
+            .map(|(_, v)| v.into_owned())
+    }) {
+        return Err(SignInError::Refused(error));
+    }
+    session
+        .handle_callback_url(&callback)
+        .await
+        .map_err(|e| SignInError::Exchange(e.to_string()))?;
+
+    let stored = options.store.load().await.ok().flatten();
+    let signed_in = SignedIn {
+        issuer: stored.as_ref().and_then(|s| s.issuer.clone()),
+        client_id: stored
+            .as_ref()
+            .map(|s| s.client_id.clone())
+            .unwrap_or_default(),
+        scopes: stored.map(|s| s.granted_scopes).unwrap_or_default(),
+    };
+    tracing::info!(server, issuer = ?signed_in.issuer, "signed in");
+    Ok(signed_in)
+}
+
+/// The `scope` parameter of a `WWW-Authenticate` challenge.
+fn challenge_scope(challenge: Option<&str>) -> Option<String> {
+    let challenge = challenge?;
+    let lower = challenge.to_ascii_lowercase();
+    let start = lower.find("scope=")? + "scope=".len();
+    let rest = &challenge[start..];
+    Some(match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next().unwrap_or_default().to_owned(),
+        None => rest.split([',', ' ']).next().unwrap_or_default().to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_scope_of_a_challenge() {
+        assert_eq!(
+            challenge_scope(Some(
+                r#"Bearer error="insufficient_scope", scope="a b", resource_metadata="x""#
+            ))
+            .as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            challenge_scope(Some("Bearer scope=read")).as_deref(),
+            Some("read")
+        );
+        assert_eq!(challenge_scope(Some("Bearer realm=x")), None);
+    }
+}
