@@ -42,6 +42,9 @@ enum Command {
     Login {
         /// The server's name.
         name: String,
+        /// Which sign-in to run (default: what the server's `auth` entry says, else the browser).
+        #[arg(long, value_enum, default_value_t = commands::login::FlowArg::Auto)]
+        flow: commands::login::FlowArg,
         /// How to reach the sign-in page.
         #[arg(long, value_enum, default_value_t = commands::login::BrowserArg::System)]
         browser: commands::login::BrowserArg,
@@ -78,7 +81,11 @@ fn main() -> ExitCode {
             Command::Servers(command) => commands::servers::run(command, json).await,
             Command::Tools { name } => commands::tools::run(&name, json).await,
             Command::Call(args) => commands::call::run(args, json).await,
-            Command::Login { name, browser } => commands::login::login(&name, browser, json).await,
+            Command::Login {
+                name,
+                flow,
+                browser,
+            } => commands::login::login(&name, flow, browser, json).await,
             Command::Logout { name } => commands::login::logout(&name, json).await,
             Command::Status { name } => commands::status::run(name.as_deref(), json).await,
         }

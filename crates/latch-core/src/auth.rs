@@ -6,6 +6,8 @@
 
 mod browser;
 mod callback;
+mod client_credentials;
+mod device;
 mod headless;
 mod legacy;
 mod settings;
@@ -13,6 +15,6 @@ mod sign_in;
 mod store;
 
 pub use browser::{BrowserMode, check_url_to_open};
-pub use settings::AuthSettings;
+pub use settings::{AuthSettings, Flow};
 pub use sign_in::{SignInError, SignInOptions, SignedIn, sign_in};
 pub use store::SharedCredentialStore;

@@ -301,6 +301,7 @@ fn step_up_for(
     let mut sign_in_options = SignInOptions::new(store.clone());
     sign_in_options.browser = browser;
     sign_in_options.events = options.events.clone();
+    sign_in_options.secrets = options.secrets.clone();
     Ok(Some(StepUp {
         url: remote.url.clone(),
         settings,

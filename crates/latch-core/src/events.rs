@@ -34,6 +34,15 @@ pub enum Event {
     /// A sign-in needs the person to open this authorization URL (it carries no secret).
     #[serde(rename_all = "camelCase")]
     SignInUrl { server: String, url: String },
+    /// A device sign-in waits for the person to enter `user_code` at `verification_uri`.
+    #[serde(rename_all = "camelCase")]
+    DeviceCode {
+        server: String,
+        user_code: String,
+        verification_uri: String,
+        verification_uri_complete: Option<String>,
+        expires_in: u64,
+    },
     /// The server sent a log message (`notifications/message`).
     #[serde(rename_all = "camelCase")]
     ServerLog {

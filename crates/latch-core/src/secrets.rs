@@ -292,7 +292,18 @@ impl fmt::Debug for SecretStore {
 /// the value) and reads as missing, which the placeholder expansion reports by name.
 impl SecretSource for SecretStore {
     fn secret(&self, name: &str) -> Option<String> {
-        match self.get(&secret_key(name)) {
+        self.text(&secret_key(name), name)
+    }
+
+    fn credentials(&self, name: &str) -> Option<String> {
+        self.text(&credential_key(name), name)
+    }
+}
+
+impl SecretStore {
+    /// The text stored under `key` (`name` is what logs may call it).
+    fn text(&self, key: &str, name: &str) -> Option<String> {
+        match self.get(key) {
             Ok(Some(value)) => match value.expose_str() {
                 Ok(text) => Some(text.to_owned()),
                 Err(e) => {

@@ -8,12 +8,35 @@ use anyhow::bail;
 use clap::ValueEnum;
 use latch_core::{
     Connection, Event,
-    auth::{AuthSettings, BrowserMode, SignInOptions, sign_in},
+    auth::{AuthSettings, BrowserMode, Flow, SignInOptions, sign_in},
     config::ServerConfig,
 };
 use serde_json::json;
 
 use crate::output;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FlowArg {
+    /// Client credentials when the server names stored credentials, else the browser.
+    Auto,
+    /// Sign in in a browser (authorization code + PKCE).
+    Browser,
+    /// Get a code to enter on another device.
+    Device,
+    /// Machine to machine: a client id and secret (see `latch credentials set`).
+    ClientCredentials,
+}
+
+impl From<FlowArg> for Flow {
+    fn from(arg: FlowArg) -> Self {
+        match arg {
+            FlowArg::Auto => Flow::Auto,
+            FlowArg::Browser => Flow::Browser,
+            FlowArg::Device => Flow::Device,
+            FlowArg::ClientCredentials => Flow::ClientCredentials,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BrowserArg {
@@ -36,7 +59,12 @@ impl From<BrowserArg> for BrowserMode {
     }
 }
 
-pub async fn login(name: &str, browser: BrowserArg, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn login(
+    name: &str,
+    flow: FlowArg,
+    browser: BrowserArg,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let config = super::load_config()?;
     let ServerConfig::Remote(remote) = config.server(name)? else {
         bail!("{name} is a local command server: it needs no sign-in");
@@ -46,18 +74,39 @@ pub async fn login(name: &str, browser: BrowserArg, json: bool) -> anyhow::Resul
     let store = super::grant_store(&secrets, name);
     let mut options = SignInOptions::new(store.clone());
     options.browser = browser.into();
+    options.secrets = std::sync::Arc::new(secrets.clone());
+    if !matches!(flow, FlowArg::Auto) {
+        options.flow = Some(flow.into());
+    }
     // Tell the person where to go while the flow waits for them.
     let mut events = options.events.subscribe();
     let printer = tokio::spawn(async move {
         while let Ok(event) = events.recv().await {
-            if let Event::SignInUrl { url, .. } = event {
-                match browser {
-                    BrowserArg::Print => eprintln!("Open this page to sign in:\n\n  {url}\n"),
-                    _ => eprintln!(
-                        "Opening your browser to sign in. If it did not open, visit:\n\n  {url}\n"
-                    ),
+            match event {
+                Event::SignInUrl { url, .. } => {
+                    match browser {
+                        BrowserArg::Print => eprintln!("Open this page to sign in:\n\n  {url}\n"),
+                        _ => eprintln!(
+                            "Opening your browser to sign in. If it did not open, visit:\n\n  {url}\n"
+                        ),
+                    }
+                    eprintln!("Waiting for you to finish (up to 5 minutes)…");
                 }
-                eprintln!("Waiting for you to finish (up to 5 minutes)…");
+                Event::DeviceCode {
+                    user_code,
+                    verification_uri,
+                    verification_uri_complete,
+                    ..
+                } => {
+                    eprintln!(
+                        "To sign in, open {verification_uri} on any device and enter the code:\n\n    {user_code}\n"
+                    );
+                    if let Some(complete) = verification_uri_complete {
+                        eprintln!("(or open {complete} directly)");
+                    }
+                    eprintln!("Waiting for you to approve…");
+                }
+                _ => {}
             }
         }
     });

@@ -6,9 +6,30 @@ use serde::Deserialize;
 
 use crate::config::{ConfigError, RemoteServer, SecretSource, expand};
 
+/// Which grant signs a person (or a machine) in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Flow {
+    /// Client credentials when named credentials are configured, else the browser.
+    #[default]
+    Auto,
+    /// Authorization code + PKCE in a browser.
+    Browser,
+    /// The device authorization grant (RFC 8628): a code to type on another device.
+    Device,
+    /// Machine to machine with a client id and secret (or key).
+    ClientCredentials,
+}
+
 /// How to sign in to one server. Everything is optional: discovery decides the rest.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuthSettings {
+    /// `auth.type`: `oauth` (the browser), `device`, `client_credentials`; absent → auto.
+    pub flow: Flow,
+    /// `auth.credentials`: the name of a client id/secret (or key) pair kept in the keychain,
+    /// which several servers may share (`latch credentials set NAME`).
+    pub credentials: Option<String>,
+    /// `auth.deviceAuthorizationEndpoint`, for servers whose metadata does not say it.
+    pub device_authorization_endpoint: Option<String>,
     pub client_id: Option<String>,
     /// Resolved from `${secret:…}`; never printed (see the Debug of the config types).
     pub client_secret: Option<String>,
@@ -20,6 +41,10 @@ pub struct AuthSettings {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Raw {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    credentials: Option<String>,
+    device_authorization_endpoint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
     client_metadata_url: Option<String>,
@@ -30,6 +55,15 @@ struct Raw {
 
 impl AuthSettings {
     /// Read the `auth` entry of a remote server (absent → all defaults).
+    /// The flow to run: the configured one, with `Auto` resolved.
+    pub fn effective_flow(&self) -> Flow {
+        match self.flow {
+            Flow::Auto if self.credentials.is_some() => Flow::ClientCredentials,
+            Flow::Auto => Flow::Browser,
+            other => other,
+        }
+    }
+
     pub fn from_server(
         name: &str,
         server: &RemoteServer,
@@ -45,7 +79,24 @@ impl AuthSettings {
             None => Raw::default(),
         };
         let expand_opt = |v: Option<String>| v.map(|v| expand(&v, secrets)).transpose();
+        let flow = match raw.kind.as_deref() {
+            None => Flow::Auto,
+            Some("oauth" | "browser" | "authorization_code") => Flow::Browser,
+            Some("device" | "device_code") => Flow::Device,
+            Some("client_credentials") => Flow::ClientCredentials,
+            Some(other) => {
+                return Err(ConfigError::InvalidServer {
+                    name: name.to_owned(),
+                    reason: format!(
+                        "`auth.type` is `{other}`; use `oauth`, `device` or `client_credentials`"
+                    ),
+                });
+            }
+        };
         Ok(Self {
+            flow,
+            credentials: raw.credentials,
+            device_authorization_endpoint: raw.device_authorization_endpoint,
             client_id: expand_opt(raw.client_id)?,
             client_secret: expand_opt(raw.client_secret)?,
             client_metadata_url: raw

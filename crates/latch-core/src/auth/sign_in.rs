@@ -3,7 +3,7 @@
 //! authorization page, wait for the callback (at most 5 minutes), exchange the code and store
 //! the grant. rmcp does the protocol; this is the orchestration and the plain-words errors.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use rmcp::transport::auth::{
     AuthError, AuthorizationManager, AuthorizationRequest, AuthorizationSession,
@@ -11,17 +11,24 @@ use rmcp::transport::auth::{
 use url::Url;
 
 use super::{
-    AuthSettings, BrowserMode, SharedCredentialStore,
+    AuthSettings, BrowserMode, Flow, SharedCredentialStore,
     browser::{check_url_to_open, open_in_system_browser},
     callback::CallbackListener,
     headless, legacy,
 };
-use crate::events::{Event, EventBus};
+use crate::{
+    config::{NoSecrets, SecretSource},
+    events::{Event, EventBus},
+};
 
 /// How to run a sign-in.
 #[derive(Clone)]
 pub struct SignInOptions {
     pub browser: BrowserMode,
+    /// Run this flow instead of the configured one (`latch login --flow`).
+    pub flow: Option<Flow>,
+    /// Where named client credentials and `${secret:…}` values are read.
+    pub secrets: Arc<dyn SecretSource>,
     pub events: EventBus,
     /// Where the grant is stored (and read back by the connection).
     pub store: SharedCredentialStore,
@@ -33,6 +40,8 @@ impl SignInOptions {
     pub fn new(store: SharedCredentialStore) -> Self {
         Self {
             browser: BrowserMode::System,
+            flow: None,
+            secrets: Arc::new(NoSecrets),
             events: EventBus::new(),
             store,
             timeout: Duration::from_secs(300),
@@ -78,6 +87,8 @@ pub enum SignInError {
     Refused(String),
     #[error("the sign-in server did not accept the sign-in: {0}")]
     Exchange(String),
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Sign in to the server at `url`. `challenge` is the server's `WWW-Authenticate` (from a 401
@@ -89,6 +100,13 @@ pub async fn sign_in(
     challenge: Option<&str>,
     options: &SignInOptions,
 ) -> Result<SignedIn, SignInError> {
+    match options.flow.unwrap_or_else(|| settings.effective_flow()) {
+        Flow::ClientCredentials => {
+            return super::client_credentials::sign_in(server, url, settings, options).await;
+        }
+        Flow::Device => return super::device::sign_in(server, url, settings, options).await,
+        Flow::Auto | Flow::Browser => {}
+    }
     let discovery = |reason: String| SignInError::Discovery {
         server: server.to_owned(),
         reason,

@@ -12,6 +12,13 @@ use super::{CommandServer, ConfigError, RemoteServer};
 pub trait SecretSource: Send + Sync {
     /// The secret stored under `name`, if any.
     fn secret(&self, name: &str) -> Option<String>;
+
+    /// The named client credentials `name` (a JSON document: client id and secret or key),
+    /// kept for servers whose `auth.credentials` names them. None by default.
+    fn credentials(&self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
 }
 
 /// A [`SecretSource`] with nothing in it: every `${secret:…}` is reported missing.
