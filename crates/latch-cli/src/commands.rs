@@ -2,6 +2,7 @@
 //! connecting to a named server.
 
 pub mod call;
+pub mod credentials;
 pub mod login;
 pub mod servers;
 pub mod status;
@@ -12,8 +13,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use latch_core::{
     ConnectOptions, Connection,
-    auth::SharedCredentialStore,
-    config::ConfigFile,
+    auth::{AuthSettings, BrowserMode, Flow, SharedCredentialStore},
+    config::{ConfigFile, ServerConfig},
     secrets::{GrantStore, SecretStore},
 };
 
@@ -35,12 +36,28 @@ pub fn grant_store(secrets: &SecretStore, name: &str) -> SharedCredentialStore {
 }
 
 /// Connect options that use the stored sign-in of `name` and resolve `${secret:…}`.
+///
+/// A server that signs in with client credentials needs no person, and its grant usually
+/// has no refresh token: when the token expires, the server's 401 is answered by exchanging
+/// the credentials again. So for such a server (and only such a server) the connection may
+/// sign in by itself; every other server's 401 stays an error that says to run `latch login`.
 pub fn connect_options(secrets: &SecretStore, name: &str) -> ConnectOptions {
     ConnectOptions {
         secrets: Arc::new(secrets.clone()),
         credentials: Some(grant_store(secrets, name)),
+        sign_in: signs_in_unattended(secrets, name).then_some(BrowserMode::Print),
         ..ConnectOptions::default()
     }
+}
+
+/// Whether the server `name` signs in without a person (client credentials). The mode given
+/// to the connection is never used for such a server; `Print` is the harmless one.
+fn signs_in_unattended(secrets: &SecretStore, name: &str) -> bool {
+    let Ok(ServerConfig::Remote(remote)) = load_config().and_then(|c| Ok(c.server(name)?)) else {
+        return false;
+    };
+    AuthSettings::from_server(name, &remote, secrets)
+        .is_ok_and(|settings| settings.effective_flow() == Flow::ClientCredentials)
 }
 
 /// Connect to the server `name` from the config, with its stored sign-in.

@@ -59,6 +59,10 @@ enum Command {
         /// Only this server.
         name: Option<String>,
     },
+    /// Store or remove the client id and secret (or key) that machine-to-machine servers sign
+    /// in with, by a name several servers can share.
+    #[command(subcommand)]
+    Credentials(commands::credentials::CredentialsCommand),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
             } => commands::login::login(&name, flow, browser, json).await,
             Command::Logout { name } => commands::login::logout(&name, json).await,
             Command::Status { name } => commands::status::run(name.as_deref(), json).await,
+            Command::Credentials(command) => commands::credentials::run(command, json).await,
         }
     });
     // Don't wait for servers that ignore the session's end: everything we own is closed.
@@ -105,8 +110,9 @@ fn main() -> ExitCode {
 /// left out because every one of them also reaches the person as our own error line).
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,rmcp::transport::worker=off"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("warn,rmcp::transport::worker=off,rmcp::transport::auth=error")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

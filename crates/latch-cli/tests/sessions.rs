@@ -224,3 +224,70 @@ fn a_command_server_does_not_outlive_latch() {
         "the server process {pid} is still running after latch exited"
     );
 }
+
+#[test]
+fn secret_placeholders_come_from_the_token_store_and_never_reach_a_log() {
+    let server = Everything::start(Mode::StreamableHttp);
+    let recorder = Recorder::start(server.port);
+    let url = server
+        .url()
+        .replace(&server.port.to_string(), &recorder.port.to_string());
+    let home = common::latch_home();
+    let home = home.path();
+    let secret = "s3cr3t-static-token-0123456789";
+    latch_core::secrets::SecretStore::file(home)
+        .put(&latch_core::secrets::secret_key("demo"), secret.as_bytes())
+        .unwrap();
+    assert_ok(&latch(
+        home,
+        &[
+            "servers",
+            "add",
+            "rec",
+            &url,
+            "--header",
+            "X-Demo-Token=Bearer ${secret:demo}",
+        ],
+    ));
+    // The file keeps the placeholder, not the value.
+    let config = std::fs::read_to_string(home.join("servers.json")).unwrap();
+    assert!(config.contains("${secret:demo}") && !config.contains(secret));
+
+    let output = Command::cargo_bin("latch")
+        .unwrap()
+        .env("LATCH_HOME", home)
+        .env("LATCH_TOKEN_STORE", "file")
+        .env("RUST_LOG", "trace")
+        .args(["call", "rec", "get-sum", "a=2", "b=3"])
+        .output()
+        .unwrap();
+    assert_ok(&output);
+    for (line, headers) in recorder.requests() {
+        assert!(
+            headers.contains(&format!("x-demo-token: bearer {secret}")),
+            "{line}"
+        );
+    }
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!printed.contains(secret), "the secret reached the output");
+
+    // A missing secret is a clear error that says how to store it.
+    assert_ok(&latch(
+        home,
+        &[
+            "servers",
+            "add",
+            "other",
+            &url,
+            "--header",
+            "X-Demo-Token=${secret:absent}",
+        ],
+    ));
+    let missing = latch(home, &["tools", "other"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("latch credentials set absent"));
+}

@@ -121,7 +121,13 @@ fn login_then_use_refresh_across_expiry_and_logout() {
     assert_no_secret_in(&[&later], &stored_secrets(home));
 
     let logout = latch(home, &["logout", "oidc"]);
-    assert!(assert_ok(&logout).contains("Signed out"));
+    assert!(
+        assert_ok(&logout).contains("revoked the grant"),
+        "{}",
+        String::from_utf8_lossy(&logout.stdout)
+    );
+    let stats = peer.stats();
+    assert_eq!(stats["revocationSuccesses"], 1, "{stats}");
     let after = latch(home, &["tools", "oidc"]);
     assert!(!after.status.success());
 }
@@ -189,4 +195,131 @@ async fn fifty_concurrent_calls_across_an_expiry_share_one_refresh() {
         Ok(connection) => connection.close().await,
         Err(_) => panic!("calls still hold the connection"),
     }
+}
+
+#[test]
+fn two_processes_across_an_expiry_both_succeed_and_the_grant_survives() {
+    let peer = OidcPeer::start(3);
+    let home = common::latch_home();
+    let home = home.path();
+    assert_ok(&latch(home, &["servers", "add", "oidc", &peer.mcp_url]));
+    assert_ok(&latch(home, &["login", "oidc", "--browser", "headless"]));
+    std::thread::sleep(Duration::from_secs(4));
+
+    let spawn = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("latch"))
+            .env("LATCH_HOME", home)
+            .env("LATCH_TOKEN_STORE", "file")
+            .args(["call", "oidc", "whoami"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    for child in [first, second] {
+        let output = child.wait_with_output().unwrap();
+        assert!(assert_ok(&output).contains("alice"));
+    }
+    let stats = peer.stats();
+    assert_eq!(
+        stats["refreshTokenReuse"], 0,
+        "no refresh token replayed: {stats}"
+    );
+    assert_eq!(stats["grantsRevoked"], 0, "{stats}");
+    assert!(stats["tokenSuccesses"]["refresh_token"].as_u64().unwrap() >= 1);
+    // And the grant still works afterwards.
+    assert!(assert_ok(&latch(home, &["call", "oidc", "whoami"])).contains("alice"));
+}
+
+#[cfg(unix)]
+#[test]
+fn killed_mid_refresh_twenty_times_the_store_is_never_corrupted() {
+    let peer = OidcPeer::start(2);
+    let home = common::latch_home();
+    let home = home.path();
+    assert_ok(&latch(home, &["servers", "add", "oidc", &peer.mcp_url]));
+    assert_ok(&latch(home, &["login", "oidc", "--browser", "headless"]));
+    let grant = GrantStore::for_grant(SecretStore::file(home), "oidc", "", "default");
+    for round in 0..20u64 {
+        std::thread::sleep(Duration::from_millis(1200));
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("latch"))
+            .env("LATCH_HOME", home)
+            .env("LATCH_TOKEN_STORE", "file")
+            .args(["call", "oidc", "whoami"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos() as u64;
+        std::thread::sleep(Duration::from_millis((nanos + round * 37) % 400));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        // Whole or not at all: the store always parses.
+        grant
+            .load_blocking()
+            .unwrap_or_else(|e| panic!("round {round}: the store is damaged: {e}"));
+    }
+    // Signed in, or at worst a clean "needs sign-in" — never a crash or a damaged store.
+    let last = latch(home, &["call", "oidc", "whoami"]);
+    if !last.status.success() {
+        let stderr = String::from_utf8_lossy(&last.stderr);
+        assert!(
+            stderr.contains("needs sign-in") || stderr.contains("latch login"),
+            "{stderr}"
+        );
+        let relogin = latch(home, &["login", "oidc", "--browser", "headless"]);
+        assert_ok(&relogin);
+    }
+}
+
+#[test]
+fn a_rejected_refresh_token_means_needs_sign_in_once_not_a_loop() {
+    let peer = OidcPeer::start(2);
+    let home = common::latch_home();
+    let home = home.path();
+    assert_ok(&latch(home, &["servers", "add", "oidc", &peer.mcp_url]));
+    assert_ok(&latch(home, &["login", "oidc", "--browser", "headless"]));
+    let grant = GrantStore::for_grant(SecretStore::file(home), "oidc", "", "default");
+    let client_id = grant.load_blocking().unwrap().unwrap().client_id;
+    // Keep the first refresh token, let another client rotate it, then put the old one back:
+    // the next refresh replays it and the authorization server ends the grant.
+    let stale = std::fs::read(home.join("secrets.json")).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_ok(&latch(home, &["call", "oidc", "whoami"]));
+    std::fs::write(home.join("secrets.json"), stale).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+
+    let refused = latch(home, &["call", "oidc", "whoami"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("latch login oidc"));
+    let refreshes = peer.stats()["tokenRequests"]["refresh_token"].clone();
+
+    // No loop: the next command does not try the dead refresh token again.
+    let again = latch(home, &["call", "oidc", "whoami"]);
+    assert!(!again.status.success());
+    assert_eq!(peer.stats()["tokenRequests"]["refresh_token"], refreshes);
+    // The client registration is kept for the next sign-in.
+    let kept = grant
+        .load_blocking()
+        .unwrap()
+        .expect("the registration is kept");
+    assert_eq!(kept.client_id, client_id);
+    assert!(kept.token_response.is_none());
+    let status = latch(home, &["status", "oidc", "--json"]);
+    assert!(
+        !status.status.success(),
+        "status fails while a server needs sign-in"
+    );
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["servers"][0]["state"]["state"], "needsSignIn");
+
+    // Signing in again reuses the registration instead of registering another client.
+    assert_ok(&latch(home, &["login", "oidc", "--browser", "headless"]));
+    assert_eq!(peer.stats()["registrations"], 1, "{}", peer.stats());
+    assert_eq!(grant.load_blocking().unwrap().unwrap().client_id, client_id);
+    assert!(assert_ok(&latch(home, &["call", "oidc", "whoami"])).contains("alice"));
 }

@@ -12,9 +12,15 @@ mod headless;
 mod legacy;
 mod settings;
 mod sign_in;
+mod sign_out;
 mod store;
 
 pub use browser::{BrowserMode, check_url_to_open};
+pub use client_credentials::{
+    ClientCredentialsError, ClientProof, NamedCredentials, SigningAlgorithm,
+};
+pub use device::DeviceError;
 pub use settings::{AuthSettings, Flow};
 pub use sign_in::{SignInError, SignInOptions, SignedIn, sign_in};
+pub use sign_out::{SignedOut, sign_out};
 pub use store::SharedCredentialStore;

@@ -16,6 +16,7 @@ mod grant;
 mod keychain;
 mod keys;
 mod memory;
+mod refresh_lock;
 mod secret;
 
 use std::fmt;
@@ -186,6 +187,21 @@ impl SecretStore {
         let backend = file::FileBackend::new(dir);
         let path = backend.path();
         Self::from_parts(StoreKind::File, Box::new(backend), None, Some(path), None)
+    }
+
+    /// Where the refresh locks of this store's grants live: next to the store on disk, in
+    /// Latch's folder for the keychain; `None` (in-process locks only) for memory.
+    pub(crate) fn refresh_lock_dir(&self) -> Option<PathBuf> {
+        match self.kind() {
+            StoreKind::File => self
+                .file_path()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf),
+            StoreKind::Keychain => {
+                Some(self.inner.lock_dir.clone().unwrap_or_else(config::home_dir))
+            }
+            StoreKind::Memory => None,
+        }
     }
 
     /// An empty store in memory.

@@ -57,14 +57,24 @@ fn main() -> ExitCode {
 const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
 
 /// The server entry a person would write: the URL, plus the pre-registered client the suite
-/// hands out in `MCP_CONFORMANCE_CONTEXT` for the scenarios that have one.
-fn server_config(url: &str) -> ServerConfig {
+/// hands out in `MCP_CONFORMANCE_CONTEXT` for the scenarios that have one (a secret, or a
+/// private key for `private_key_jwt`); a machine-to-machine server says
+/// `"type": "client_credentials"`.
+fn server_config(scenario: &str, url: &str) -> ServerConfig {
     let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
         .ok()
         .and_then(|c| serde_json::from_str(&c).ok())
         .unwrap_or_default();
     let mut auth = json!({ "clientMetadataUrl": CLIENT_METADATA_URL });
-    for (from, to) in [("client_id", "clientId"), ("client_secret", "clientSecret")] {
+    if scenario.starts_with("auth/client-credentials") {
+        auth["type"] = json!("client_credentials");
+    }
+    for (from, to) in [
+        ("client_id", "clientId"),
+        ("client_secret", "clientSecret"),
+        ("private_key_pem", "privateKeyPem"),
+        ("signing_algorithm", "signingAlgorithm"),
+    ] {
         if let Some(value) = context.get(from) {
             auth[to] = value.clone();
         }
@@ -77,7 +87,7 @@ fn server_config(url: &str) -> ServerConfig {
 }
 
 async fn run(scenario: &str, url: &str) -> anyhow::Result<()> {
-    let server = server_config(url);
+    let server = server_config(scenario, url);
     let options = ConnectOptions {
         credentials: Some(SharedCredentialStore::memory()),
         sign_in: Some(BrowserMode::Headless),

@@ -8,7 +8,7 @@ use anyhow::bail;
 use clap::ValueEnum;
 use latch_core::{
     Connection, Event,
-    auth::{AuthSettings, BrowserMode, Flow, SignInOptions, sign_in},
+    auth::{AuthSettings, BrowserMode, Flow, SignInOptions, sign_in, sign_out},
     config::ServerConfig,
 };
 use serde_json::json;
@@ -153,24 +153,35 @@ pub async fn login(
 
 pub async fn logout(name: &str, json: bool) -> anyhow::Result<ExitCode> {
     let config = super::load_config()?;
-    config.server(name)?;
+    let ServerConfig::Remote(remote) = config.server(name)? else {
+        bail!("{name} is a local command server: it has no sign-in");
+    };
     let secrets = super::secret_store()?;
     let store = super::grant_store(&secrets, name);
-    let had = store.load().await.ok().flatten().is_some();
-    rmcp_clear(&store).await?;
+    let outcome = sign_out(&remote.url, &store)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not sign out of {name}: {e}"))?;
     if json {
-        output::json(&json!({ "signedOut": name, "hadGrant": had }))?;
-    } else if had {
-        println!("Signed out of {name}: its tokens were deleted.");
-    } else {
+        output::json(&json!({
+            "signedOut": name,
+            "hadGrant": outcome.had_grant,
+            "revoked": outcome.revoked,
+            "revokeProblem": outcome.revoke_problem,
+        }))?;
+    } else if !outcome.had_grant {
         println!("{name} had no sign-in to remove.");
+    } else if outcome.revoked {
+        println!(
+            "Signed out of {name}: the sign-in server revoked the grant and the tokens were deleted."
+        );
+    } else {
+        println!(
+            "Signed out of {name}: the tokens were deleted here, but the sign-in server could not revoke them ({}).",
+            outcome
+                .revoke_problem
+                .as_deref()
+                .unwrap_or("no reason given")
+        );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-async fn rmcp_clear(store: &latch_core::auth::SharedCredentialStore) -> anyhow::Result<()> {
-    store
-        .clear()
-        .await
-        .map_err(|e| anyhow::anyhow!("could not delete the tokens: {e}"))
 }

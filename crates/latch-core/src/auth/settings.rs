@@ -21,7 +21,7 @@ pub enum Flow {
 }
 
 /// How to sign in to one server. Everything is optional: discovery decides the rest.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct AuthSettings {
     /// `auth.type`: `oauth` (the browser), `device`, `client_credentials`; absent → auto.
     pub flow: Flow,
@@ -31,11 +31,38 @@ pub struct AuthSettings {
     /// `auth.deviceAuthorizationEndpoint`, for servers whose metadata does not say it.
     pub device_authorization_endpoint: Option<String>,
     pub client_id: Option<String>,
-    /// Resolved from `${secret:…}`; never printed (see the Debug of the config types).
+    /// Resolved from `${secret:…}`; never printed (the Debug below redacts it).
     pub client_secret: Option<String>,
     pub client_metadata_url: Option<String>,
+    /// `auth.privateKeyPem`: the client's private key (PKCS#8 PEM) for `private_key_jwt`,
+    /// resolved from `${secret:…}`; never printed.
+    pub private_key_pem: Option<String>,
+    /// `auth.signingAlgorithm` of that key: `ES256` or `RS256`.
+    pub signing_algorithm: Option<String>,
     pub scopes: Vec<String>,
     pub callback_port: Option<u16>,
+}
+
+/// Says whether a secret or key is set, never what it is.
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |v: &Option<String>| v.as_ref().map(|_| "[REDACTED]");
+        f.debug_struct("AuthSettings")
+            .field("flow", &self.flow)
+            .field("credentials", &self.credentials)
+            .field(
+                "device_authorization_endpoint",
+                &self.device_authorization_endpoint,
+            )
+            .field("client_id", &self.client_id)
+            .field("client_secret", &set(&self.client_secret))
+            .field("client_metadata_url", &self.client_metadata_url)
+            .field("private_key_pem", &set(&self.private_key_pem))
+            .field("signing_algorithm", &self.signing_algorithm)
+            .field("scopes", &self.scopes)
+            .field("callback_port", &self.callback_port)
+            .finish()
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -48,6 +75,8 @@ struct Raw {
     client_id: Option<String>,
     client_secret: Option<String>,
     client_metadata_url: Option<String>,
+    private_key_pem: Option<String>,
+    signing_algorithm: Option<String>,
     #[serde(default)]
     scopes: Vec<String>,
     callback_port: Option<u16>,
@@ -102,6 +131,8 @@ impl AuthSettings {
             client_metadata_url: raw
                 .client_metadata_url
                 .or_else(|| std::env::var("LATCH_CLIENT_METADATA_URL").ok()),
+            private_key_pem: expand_opt(raw.private_key_pem)?,
+            signing_algorithm: raw.signing_algorithm,
             scopes: raw.scopes,
             callback_port: raw.callback_port,
         })

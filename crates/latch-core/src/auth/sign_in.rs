@@ -89,6 +89,12 @@ pub enum SignInError {
     Exchange(String),
     #[error("{0}")]
     Unsupported(String),
+    /// The device grant ended without a grant: expired or refused code, no device endpoint…
+    #[error(transparent)]
+    Device(#[from] super::device::DeviceError),
+    /// Client credentials that are missing, unusable or refused (a rotated secret…).
+    #[error(transparent)]
+    ClientCredentials(#[from] super::client_credentials::ClientCredentialsError),
 }
 
 /// Sign in to the server at `url`. `challenge` is the server's `WWW-Authenticate` (from a 401
@@ -102,11 +108,39 @@ pub async fn sign_in(
 ) -> Result<SignedIn, SignInError> {
     match options.flow.unwrap_or_else(|| settings.effective_flow()) {
         Flow::ClientCredentials => {
-            return super::client_credentials::sign_in(server, url, settings, options).await;
+            return super::client_credentials::sign_in(server, url, settings, challenge, options)
+                .await;
         }
         Flow::Device => return super::device::sign_in(server, url, settings, options).await,
         Flow::Auto | Flow::Browser => {}
     }
+    // A client registered earlier with this authorization server is used again; if the
+    // server no longer knows it, register anew — once.
+    match browser(server, url, settings, challenge, options, true).await {
+        (Err(error), true) if error.may_mean_unknown_client() => {
+            tracing::info!(
+                server,
+                "the stored client registration was refused; registering again"
+            );
+            browser(server, url, settings, challenge, options, false)
+                .await
+                .0
+        }
+        (result, _) => result,
+    }
+}
+
+/// The browser flow; the flag says whether a stored registration was reused.
+async fn browser(
+    server: &str,
+    url: &str,
+    settings: &AuthSettings,
+    challenge: Option<&str>,
+    options: &SignInOptions,
+    reuse_registration: bool,
+) -> (Result<SignedIn, SignInError>, bool) {
+    let mut reused = false;
+    let result = async {
     let discovery = |reason: String| SignInError::Discovery {
         server: server.to_owned(),
         reason,
@@ -134,6 +168,7 @@ pub async fn sign_in(
         }
         Err(e) => return Err(discovery(e.to_string())),
     };
+    let issuer = metadata.issuer.clone();
     manager.set_metadata(metadata);
 
     let mut request = AuthorizationRequest::new(&redirect_uri)
@@ -156,6 +191,19 @@ pub async fn sign_in(
     }
     if let Some(metadata_url) = &settings.client_metadata_url {
         request = request.with_client_metadata_url(metadata_url);
+    }
+    // Reuse the registration from the last sign-in with this authorization server — but not
+    // when asking for more scopes: some servers bind a registration to its first scopes.
+    let wants_more_scopes = challenge.is_some_and(|c| c.contains("insufficient_scope"));
+    if reuse_registration
+        && settings.client_id.is_none()
+        && !wants_more_scopes
+        && let Ok(Some(stored)) = options.store.load().await
+        && same_issuer(stored.issuer.as_deref(), issuer.as_deref())
+        && !stored.client_id.is_empty()
+    {
+        request = request.with_preregistered_client(&stored.client_id);
+        reused = true;
     }
     // Step-up: ask for what we had plus what the server now wants.
     if challenge.is_some()
@@ -250,6 +298,31 @@ pub async fn sign_in(
     };
     tracing::info!(server, issuer = ?signed_in.issuer, "signed in");
     Ok(signed_in)
+    }
+    .await;
+    (result, reused)
+}
+
+/// Issuers compare equal up to a trailing slash.
+fn same_issuer(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.trim_end_matches('/') == b.trim_end_matches('/'),
+        _ => false,
+    }
+}
+
+impl SignInError {
+    /// Could this failure come from a client registration the server no longer knows?
+    fn may_mean_unknown_client(&self) -> bool {
+        match self {
+            Self::Exchange(reason) | Self::Refused(reason) => {
+                reason.contains("invalid_client") || reason.contains("unauthorized_client")
+            }
+            // The authorization page refused to redirect (an unknown client gets an error page).
+            Self::Headless(_) => true,
+            _ => false,
+        }
+    }
 }
 
 /// The `scope` parameter of a `WWW-Authenticate` challenge.

@@ -7,7 +7,9 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use rmcp::transport::auth::{AuthError, CredentialStore, StoredCredentials};
+use rmcp::transport::auth::{
+    AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials,
+};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -223,5 +225,36 @@ impl CredentialStore for GrantStore {
 
     async fn clear(&self) -> Result<(), AuthError> {
         self.run(|this| this.clear_blocking()).await
+    }
+
+    async fn acquire_refresh_guard(&self) -> Result<Option<CredentialRefreshGuard>, AuthError> {
+        super::refresh_lock::acquire(self.store.refresh_lock_dir(), &self.key)
+            .await
+            .map(Some)
+    }
+
+    /// The authorization server refused the refresh token for good (`invalid_grant`): drop
+    /// the tokens so every use says "needs sign-in" instead of trying again, but keep the
+    /// client registration and the issuer, so signing in again reuses them.
+    async fn on_refresh_token_rejected(
+        &self,
+        credentials: &StoredCredentials,
+    ) -> Result<(), AuthError> {
+        let rejected = credentials.clone();
+        self.run(move |this| {
+            let current = this.load_blocking()?;
+            let same = current.as_ref().is_some_and(|c| {
+                c.token_received_at == rejected.token_received_at
+                    && c.client_id == rejected.client_id
+            });
+            if same {
+                let kept =
+                    StoredCredentials::new(rejected.client_id.clone(), None, Vec::new(), None)
+                        .with_issuer(rejected.issuer.clone());
+                this.save_blocking(&kept)?;
+            }
+            Ok(())
+        })
+        .await
     }
 }
