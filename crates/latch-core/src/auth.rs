@@ -8,6 +8,7 @@ mod browser;
 mod callback;
 mod client_credentials;
 mod device;
+mod discovery;
 mod headless;
 mod legacy;
 mod settings;

@@ -14,14 +14,13 @@
 mod named;
 
 use rmcp::transport::auth::{
-    AuthError, AuthorizationManager, AuthorizationMetadata, ClientCredentialsConfig,
-    CredentialStore,
+    AuthError, AuthorizationMetadata, ClientCredentialsConfig, CredentialStore,
 };
 use url::{Host, Url};
 
 pub use named::{ClientProof, NamedCredentials, SigningAlgorithm};
 
-use super::{AuthSettings, SignInError, SignInOptions, SignedIn, legacy};
+use super::{AuthSettings, SignInError, SignInOptions, SignedIn};
 
 /// Why a client credentials sign-in did not happen, in words that say what to do.
 #[derive(Debug, thiserror::Error)]
@@ -173,21 +172,10 @@ pub(crate) async fn sign_in(
         server: server.to_owned(),
         reason,
     };
-    let mut manager = AuthorizationManager::new(url)
-        .await
-        .map_err(|e| discovery(e.to_string()))?;
-    manager.set_credential_store(options.store.clone());
-    // The server's 401 challenge may name its resource metadata; else the well-known places.
-    let mut metadata = match manager.resolve_metadata_from_challenge(challenge).await {
-        Ok(resolution) => resolution.metadata,
-        // A 2025-03-26 server, as in the browser flow.
-        Err(AuthError::AuthorizationServerMismatch { .. }) => {
-            legacy::root_metadata(url).await.map_err(|reason| {
-                discovery(format!("the legacy metadata could not be used: {reason}"))
-            })?
-        }
-        Err(e) => return Err(discovery(e.to_string())),
-    };
+    let (mut manager, mut metadata) =
+        super::discovery::discover(url, challenge, Some(&options.store))
+            .await
+            .map_err(discovery)?;
     check_token_endpoint(url, &metadata.token_endpoint).map_err(|reason| {
         ClientCredentialsError::NotSupported {
             server: server.to_owned(),

@@ -18,7 +18,7 @@ use std::{
 
 use oauth2::TokenResponse;
 use rmcp::transport::auth::{
-    AuthError, AuthorizationManager, AuthorizationMetadata, CredentialStore, StoredCredentials,
+    AuthorizationManager, AuthorizationMetadata, CredentialStore, StoredCredentials,
 };
 
 use self::{
@@ -26,7 +26,7 @@ use self::{
     identity::Identity,
     poll::{DeviceClient, DeviceCodes, Refusal},
 };
-use super::{AuthSettings, SignInError, SignInOptions, SignedIn, check_url_to_open, legacy};
+use super::{AuthSettings, SignInError, SignInOptions, SignedIn, check_url_to_open};
 use crate::events::Event;
 
 /// Test hook: when set, the second poll goes out at once instead of after `interval`, so a
@@ -113,19 +113,9 @@ pub(crate) async fn sign_in(
         server: server.to_owned(),
         reason,
     };
-    let mut manager = AuthorizationManager::new(url)
+    let (mut manager, metadata) = super::discovery::discover(url, None, None)
         .await
-        .map_err(|e| discovery(e.to_string()))?;
-    let metadata = match manager.resolve_metadata().await {
-        Ok(resolution) => resolution.metadata,
-        // A 2025-03-26 server, as in the browser flow.
-        Err(AuthError::AuthorizationServerMismatch { .. }) => {
-            legacy::root_metadata(url).await.map_err(|reason| {
-                discovery(format!("the legacy metadata could not be used: {reason}"))
-            })?
-        }
-        Err(e) => return Err(discovery(e.to_string())),
-    };
+        .map_err(discovery)?;
     manager.set_metadata(metadata.clone());
     let endpoints = Endpoints::find(server, settings, &metadata)?;
     let scopes = scopes(&manager, settings, &metadata).await;

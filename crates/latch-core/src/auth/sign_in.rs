@@ -5,16 +5,14 @@
 
 use std::{sync::Arc, time::Duration};
 
-use rmcp::transport::auth::{
-    AuthError, AuthorizationManager, AuthorizationRequest, AuthorizationSession,
-};
+use rmcp::transport::auth::{AuthError, AuthorizationRequest, AuthorizationSession};
 use url::Url;
 
 use super::{
     AuthSettings, BrowserMode, Flow, SharedCredentialStore,
     browser::{check_url_to_open, open_in_system_browser},
     callback::CallbackListener,
-    headless, legacy,
+    headless,
 };
 use crate::{
     config::{NoSecrets, SecretSource},
@@ -153,21 +151,9 @@ async fn browser(
         })?;
     let redirect_uri = listener.redirect_uri();
 
-    let mut manager = AuthorizationManager::new(url)
+    let (mut manager, metadata) = super::discovery::discover(url, challenge, Some(&options.store))
         .await
-        .map_err(|e| discovery(e.to_string()))?;
-    manager.set_credential_store(options.store.clone());
-    let metadata = match manager.resolve_metadata_from_challenge(challenge).await {
-        Ok(resolution) => resolution.metadata,
-        // A 2025-03-26 server: no resource metadata, the AS document at the root naming an
-        // issuer with a path. The newer issuer rule does not apply to it.
-        Err(AuthError::AuthorizationServerMismatch { .. }) => {
-            legacy::root_metadata(url).await.map_err(|reason| {
-                discovery(format!("the legacy metadata could not be used: {reason}"))
-            })?
-        }
-        Err(e) => return Err(discovery(e.to_string())),
-    };
+        .map_err(discovery)?;
     let issuer = metadata.issuer.clone();
     manager.set_metadata(metadata);
 
