@@ -143,7 +143,7 @@ impl StepUp {
     ) -> Result<(), ConnectError> {
         sign_in(server, &self.url, &self.settings, challenge, &self.options).await?;
         if let Some(client) = &self.client {
-            http::reload_grant(client, &self.options.store).await?;
+            http::reload_grant(client, &self.options.store, Some(&self.settings)).await?;
         }
         Ok(())
     }
@@ -175,7 +175,8 @@ impl Connection {
         };
         let auth_client = match (server, &options.credentials) {
             (ServerConfig::Remote(remote), Some(store)) => {
-                Some(http::authorized_client(&remote.url, store).await?)
+                let settings = AuthSettings::from_server(name, remote, options.secrets.as_ref())?;
+                Some(http::authorized_client(&remote.url, store, Some(&settings)).await?)
             }
             _ => None,
         };

@@ -112,7 +112,7 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// "signed in · expires in 52 min · mcp:read", or "—" without a grant.
+/// "signed in · expires in 52 min · mcp:read mcp:write", or "—" without a grant.
 fn sign_in_label(grant: Option<&TokenMetadata>) -> String {
     let Some(grant) = grant else {
         return "—".to_owned();
@@ -127,7 +127,12 @@ fn sign_in_label(grant: Option<&TokenMetadata>) -> String {
         Some(_) => " · expired".to_owned(),
         None => String::new(),
     };
-    format!("signed in{expiry}")
+    let scopes = if grant.scopes.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", grant.scopes.join(" "))
+    };
+    format!("signed in{expiry}{scopes}")
 }
 
 fn human_duration(secs: u64) -> String {

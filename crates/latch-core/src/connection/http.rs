@@ -10,7 +10,7 @@ use rmcp::{
     RoleClient, ServiceExt,
     service::RunningService,
     transport::{
-        AuthClient, AuthorizationManager, StreamableHttpClientTransport,
+        AuthClient, AuthorizationManager, StreamableHttpClientTransport, auth::OAuthClientConfig,
         streamable_http_client::StreamableHttpClientTransportConfig,
     },
 };
@@ -21,7 +21,7 @@ use super::{
     sse::{SseClientConfig, SseClientTransport},
 };
 use crate::{
-    auth::SharedCredentialStore,
+    auth::{AuthSettings, SharedCredentialStore},
     config::{RemoteServer, SecretSource},
 };
 
@@ -116,6 +116,7 @@ pub(crate) async fn connect_streamable(
 pub(crate) async fn authorized_client(
     url: &str,
     store: &SharedCredentialStore,
+    settings: Option<&AuthSettings>,
 ) -> Result<AuthClient<reqwest::Client>, ConnectError> {
     let mut manager = AuthorizationManager::new(url)
         .await
@@ -125,7 +126,7 @@ pub(crate) async fn authorized_client(
         })?;
     manager.set_credential_store(store.clone());
     let client = AuthClient::new(client(), manager);
-    reload_grant(&client, store).await?;
+    reload_grant(&client, store, settings).await?;
     Ok(client)
 }
 
@@ -134,18 +135,33 @@ pub(crate) async fn authorized_client(
 pub(crate) async fn reload_grant(
     client: &AuthClient<reqwest::Client>,
     store: &SharedCredentialStore,
+    settings: Option<&AuthSettings>,
 ) -> Result<(), ConnectError> {
     match store.load().await {
         Ok(Some(stored)) if stored.token_response.is_some() => {
-            if let Err(error) = client
-                .auth_manager
-                .lock()
-                .await
-                .initialize_from_store()
-                .await
-            {
+            let mut manager = client.auth_manager.lock().await;
+            match manager.initialize_from_store().await {
+                // A pre-registered confidential client: the store keeps only its id, so give
+                // the manager the secret too, or refreshing would fail and force a new sign-in.
+                Ok(true) => {
+                    if let Some(settings) = settings
+                        && let (Some(id), Some(secret)) =
+                            (&settings.client_id, &settings.client_secret)
+                        && *id == stored.client_id
+                    {
+                        let config =
+                            OAuthClientConfig::new(id.clone(), "http://127.0.0.1/callback")
+                                .with_client_secret(secret.clone());
+                        if let Err(error) = manager.configure_client(config) {
+                            tracing::warn!(%error, "could not set up refreshing for the pre-registered client");
+                        }
+                    }
+                }
+                Ok(false) => {}
                 // The token still goes out; only refreshing waits for discovery to work.
-                tracing::warn!(%error, "could not look up the sign-in server of the stored grant");
+                Err(error) => {
+                    tracing::warn!(%error, "could not look up the sign-in server of the stored grant")
+                }
             }
             Ok(())
         }
