@@ -157,7 +157,8 @@ impl SecretStore {
             "no keychain is running ({reason}); tokens are kept in {}, readable only by you",
             display_home_relative(&dir.join(FILE_NAME))
         );
-        tracing::warn!("{warning}");
+        // Shown by `latch status` and the app; a warning on every command would bury its output.
+        tracing::info!("{warning}");
         if let Some(inner) = Arc::get_mut(&mut store.inner) {
             inner.fallback_warning = Some(warning);
         }
