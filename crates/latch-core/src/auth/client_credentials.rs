@@ -252,17 +252,31 @@ fn now() -> u64 {
         .as_secs()
 }
 
-/// The grant stored since `asked_at` for the same client, if any: another exchange made it
-/// while this one waited for the lock.
+/// A grant another exchange stored for the same client while this one waited for the lock:
+/// received at most a few seconds before this exchange was asked for (so a token the server
+/// keeps refusing is not reused for long), and still good enough that rmcp will send it
+/// rather than call it expired (it asks for a new one when less than
+/// `min(30 s, lifetime / 2)` remains).
 async fn exchanged_meanwhile(
     options: &SignInOptions,
     client_id: &str,
     asked_at: u64,
 ) -> Option<SignedIn> {
+    use oauth2::TokenResponse as _;
+
+    const RECENT: u64 = 10;
     let stored = options.store.load().await.ok().flatten()?;
-    let fresh = stored.client_id == client_id
-        && stored.token_response.is_some()
-        && stored.token_received_at.is_some_and(|at| at >= asked_at);
+    let received_at = stored.token_received_at?;
+    let token = stored.token_response.as_ref()?;
+    let usable = match token.expires_in() {
+        Some(lifetime) => {
+            let lifetime = lifetime.as_secs();
+            let buffer = 30.min(lifetime / 2).max(1);
+            received_at + lifetime > now() + buffer
+        }
+        None => true,
+    };
+    let fresh = stored.client_id == client_id && received_at + RECENT >= asked_at && usable;
     fresh.then(|| SignedIn {
         issuer: stored.issuer.clone(),
         client_id: stored.client_id.clone(),
