@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::assert_ok;
+
 use std::{path::Path, process::Output, sync::Arc, time::Duration};
 
 use assert_cmd::Command;
@@ -40,15 +42,6 @@ fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
-}
-
-fn assert_ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The servers file with these `(name, auth)` entries, all pointing at the peer's MCP server.

@@ -8,16 +8,17 @@
 
 mod common;
 
+use common::{assert_ok, latch_traced as latch};
+
 use std::{
     io::{BufRead, BufReader, Read},
     path::Path,
-    process::{Child, Command as StdCommand, ExitStatus, Output, Stdio},
+    process::{Child, Command as StdCommand, ExitStatus, Stdio},
     sync::mpsc,
     thread,
     time::{Duration, Instant},
 };
 
-use assert_cmd::Command;
 use common::oidc::OidcPeer;
 use latch_core::secrets::{GrantStore, SecretStore};
 use serde_json::Value;
@@ -26,26 +27,6 @@ use serde_json::Value;
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long the user code may take to appear.
 const CODE_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn latch(home: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("latch")
-        .unwrap()
-        .env("LATCH_HOME", home)
-        .env("LATCH_TOKEN_STORE", "file")
-        .env("RUST_LOG", "trace")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn assert_ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// A running `latch login`, its stderr read line by line as it comes.
 struct Login {

@@ -6,9 +6,10 @@
 
 mod common;
 
+use common::{assert_ok, latch_traced as latch};
+
 use std::{path::Path, process::Output, sync::Arc, time::Duration};
 
-use assert_cmd::Command;
 use common::oidc::OidcPeer;
 use latch_core::{
     CallOptions, ConnectOptions, Connection,
@@ -17,26 +18,6 @@ use latch_core::{
     secrets::{GrantStore, SecretStore},
 };
 use serde_json::{Map, Value};
-
-fn latch(home: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("latch")
-        .unwrap()
-        .env("LATCH_HOME", home)
-        .env("LATCH_TOKEN_STORE", "file")
-        .env("RUST_LOG", "trace")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn assert_ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// Every string in the stored grant that looks like a token (long values of token fields).
 fn stored_secrets(home: &Path) -> Vec<String> {

@@ -317,3 +317,32 @@ pub fn latch_home() -> tempfile::TempDir {
         .tempdir()
         .expect("a temp dir for LATCH_HOME")
 }
+
+/// `latch` with `home` as its `LATCH_HOME` and the file token store (tests never touch the
+/// person's keychain).
+pub fn latch_command(home: &Path) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::cargo_bin("latch").expect("the latch binary");
+    command
+        .env("LATCH_HOME", home)
+        .env("LATCH_TOKEN_STORE", "file");
+    command
+}
+
+/// Run `latch ARGS` logging at trace level, so tests can check no secret reaches any line.
+pub fn latch_traced(home: &Path, args: &[&str]) -> std::process::Output {
+    latch_command(home)
+        .env("RUST_LOG", "trace")
+        .args(args)
+        .output()
+        .expect("latch runs")
+}
+
+/// The command succeeded (else fail with its stderr); its stdout.
+pub fn assert_ok(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
