@@ -16,12 +16,12 @@ use assert_cmd::Command;
 use base64::Engine;
 use common::oidc::OidcPeer;
 use latch_core::{
-    CallOptions, ConnectOptions, Connection,
+    ConnectOptions, Connection,
     auth::{BrowserMode, NamedCredentials, SharedCredentialStore},
     config::{RemoteServer, ServerConfig},
     secrets::{GrantStore, SecretStore, credential_key},
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 fn latch(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut command = Command::cargo_bin("latch").unwrap();
@@ -428,28 +428,7 @@ async fn concurrent_calls_across_an_expiry_share_one_exchange() {
     assert_eq!(stat(&peer, "/tokenSuccesses/client_credentials"), 1);
 
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let calls = (0..20).map(|i| {
-        let connection = connection.clone();
-        async move {
-            let mut args = Map::new();
-            args.insert("a".into(), i.into());
-            args.insert("b".into(), 1.into());
-            connection
-                .call_tool("add", args, CallOptions::default())
-                .await
-        }
-    });
-    let results = futures::future::join_all(calls).await;
-    for (i, result) in results.iter().enumerate() {
-        let result = result
-            .as_ref()
-            .unwrap_or_else(|e| panic!("call {i} failed: {e}"));
-        assert!(
-            result.text().contains(&(i + 1).to_string()),
-            "{}",
-            result.text()
-        );
-    }
+    common::add_concurrently(&connection, 20).await;
     let stats = peer.stats();
     assert_eq!(
         stats["tokenSuccesses"]["client_credentials"], 2,

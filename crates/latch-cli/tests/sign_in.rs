@@ -12,12 +12,12 @@ use std::{path::Path, process::Output, sync::Arc, time::Duration};
 
 use common::oidc::OidcPeer;
 use latch_core::{
-    CallOptions, ConnectOptions, Connection,
+    ConnectOptions, Connection,
     auth::SharedCredentialStore,
     config::ServerConfig,
     secrets::{GrantStore, SecretStore},
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Every string in the stored grant that looks like a token (long values of token fields).
 fn stored_secrets(home: &Path) -> Vec<String> {
@@ -139,28 +139,7 @@ async fn fifty_concurrent_calls_across_an_expiry_share_one_refresh() {
     assert_eq!(peer.stats()["tokenSuccesses"]["authorization_code"], 1);
 
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let calls = (0..50).map(|i| {
-        let connection = connection.clone();
-        async move {
-            let mut args = Map::new();
-            args.insert("a".into(), i.into());
-            args.insert("b".into(), 1.into());
-            connection
-                .call_tool("add", args, CallOptions::default())
-                .await
-        }
-    });
-    let results = futures::future::join_all(calls).await;
-    for (i, result) in results.iter().enumerate() {
-        let result = result
-            .as_ref()
-            .unwrap_or_else(|e| panic!("call {i} failed: {e}"));
-        assert!(
-            result.text().contains(&(i + 1).to_string()),
-            "{}",
-            result.text()
-        );
-    }
+    common::add_concurrently(&connection, 50).await;
     let stats = peer.stats();
     assert_eq!(
         stats["tokenSuccesses"]["refresh_token"], 1,

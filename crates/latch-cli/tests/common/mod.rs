@@ -346,3 +346,30 @@ pub fn assert_ok(output: &std::process::Output) -> String {
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// Call the peer's `add` tool `n` times at once on one connection (`a` = i, `b` = 1) and check
+/// every answer is its own sum: the shape of the "many calls across an expiry" tests.
+pub async fn add_concurrently(connection: &std::sync::Arc<latch_core::Connection>, n: u64) {
+    let calls = (0..n).map(|i| {
+        let connection = connection.clone();
+        async move {
+            let mut args = serde_json::Map::new();
+            args.insert("a".into(), i.into());
+            args.insert("b".into(), 1.into());
+            connection
+                .call_tool("add", args, latch_core::CallOptions::default())
+                .await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    for (i, result) in results.iter().enumerate() {
+        let result = result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("call {i} failed: {e}"));
+        assert!(
+            result.text().contains(&(i as u64 + 1).to_string()),
+            "{}",
+            result.text()
+        );
+    }
+}
