@@ -63,6 +63,15 @@ enum Command {
     /// in with, by a name several servers can share.
     #[command(subcommand)]
     Credentials(commands::credentials::CredentialsCommand),
+    /// Run the bundled demo MCP server (with its own sign-in) on 127.0.0.1 until Ctrl-C.
+    Demo {
+        /// The port to listen on; 0 picks a free one.
+        #[arg(long, default_value_t = latch_demo::DEFAULT_PORT)]
+        port: u16,
+        /// How long its access tokens last, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = latch_demo::DEFAULT_ACCESS_TOKEN_TTL.as_secs())]
+        token_ttl: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -93,6 +102,7 @@ fn main() -> ExitCode {
             Command::Logout { name } => commands::login::logout(&name, json).await,
             Command::Status { name } => commands::status::run(name.as_deref(), json).await,
             Command::Credentials(command) => commands::credentials::run(command, json).await,
+            Command::Demo { port, token_ttl } => commands::demo::run(port, token_ttl, json).await,
         }
     });
     // Don't wait for servers that ignore the session's end: everything we own is closed.

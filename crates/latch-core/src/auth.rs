@@ -17,6 +17,7 @@ mod sign_out;
 mod store;
 
 pub use browser::{BrowserMode, check_url_to_open};
+pub use callback::{DEEP_LINK_REDIRECT, deliver_callback};
 pub use client_credentials::{
     ClientCredentialsError, ClientProof, NamedCredentials, SigningAlgorithm,
 };
@@ -25,3 +26,13 @@ pub use settings::{AuthSettings, Flow};
 pub use sign_in::{SignInError, SignInOptions, SignedIn, sign_in};
 pub use sign_out::{SignedOut, sign_out};
 pub use store::SharedCredentialStore;
+
+/// The issuer of the sign-in server behind the MCP server at `url` (its authorization
+/// endpoint when the metadata names no issuer), for the add dialog's probe.
+pub(crate) async fn discover_for_probe(
+    url: &str,
+    challenge: Option<&str>,
+) -> Result<String, String> {
+    let (_, metadata) = discovery::discover(url, challenge, None).await?;
+    Ok(metadata.issuer.unwrap_or(metadata.authorization_endpoint))
+}

@@ -20,6 +20,7 @@ use tokio::sync::RwLock;
 pub use error::ConnectError;
 pub(crate) use error::chain as error_chain;
 pub(crate) use handler::{LatchHandler, RunningCall, Shared};
+pub(crate) use http::authorized_client;
 pub(crate) use http::client as http_client;
 
 use crate::{
@@ -30,8 +31,9 @@ use crate::{
 };
 
 /// Where a connection stands. Published as [`Event::StateChanged`].
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "camelCase")]
+#[ts(export)]
 #[non_exhaustive]
 pub enum ConnectionState {
     Disconnected,
@@ -49,8 +51,9 @@ pub enum ConnectionState {
 }
 
 /// The transport a connection ended up on.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
+#[ts(export)]
 pub enum TransportUsed {
     /// Streamable HTTP (MCP 2025-03-26 and later).
     StreamableHttp,
@@ -105,8 +108,9 @@ impl Default for ConnectOptions {
 }
 
 /// What the server said about itself in `initialize`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct ServerInfoView {
     pub name: Option<String>,
     pub version: Option<String>,

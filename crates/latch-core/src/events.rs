@@ -51,6 +51,25 @@ pub enum Event {
         logger: Option<String>,
         data: serde_json::Value,
     },
+    /// The keeper refreshed the server's token ahead of expiry.
+    #[serde(rename_all = "camelCase")]
+    TokenRefreshed {
+        server: String,
+        /// When the new token expires (unix seconds), when the server said.
+        expires_at: Option<u64>,
+    },
+    /// The server's sign-in can no longer be refreshed (the refresh token was refused, the
+    /// credentials were rejected…): a person must sign in again. `reason` is plain words.
+    #[serde(rename_all = "camelCase")]
+    NeedsSignIn { server: String, reason: String },
+    /// A refresh ahead of expiry failed for now (network, server error, timeout); the old
+    /// token is kept and the keeper tries again in `retry_in_secs`.
+    #[serde(rename_all = "camelCase")]
+    RefreshFailed {
+        server: String,
+        reason: String,
+        retry_in_secs: u64,
+    },
 }
 
 /// A cheap, cloneable broadcast channel of [`Event`]s.

@@ -2,11 +2,14 @@
 //! and the events the CLI, the desktop shell and the tray react to. It never depends on Tauri,
 //! so it builds and tests fast; the shell and the CLI only translate intent in and events out.
 
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod connection;
 pub mod events;
+pub mod history;
 pub mod host;
+pub mod keeper;
 pub mod secrets;
 pub mod tools;
 

@@ -115,12 +115,9 @@ pub async fn login(
     let signed_in = signed_in?;
 
     // Prove it: connect with the new grant and count the tools.
-    let connection = Connection::connect(
-        name,
-        &ServerConfig::Remote(remote),
-        super::connect_options(&secrets, name),
-    )
-    .await?;
+    let server = ServerConfig::Remote(remote);
+    let options = latch_core::app::connect_options(&secrets, name, &server);
+    let connection = Connection::connect(name, &server, options).await?;
     let tools = connection.list_tools().await;
     connection.close().await;
     let tools = tools?;

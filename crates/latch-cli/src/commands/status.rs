@@ -19,7 +19,7 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     let secrets = super::secret_store()?;
     let secrets = &secrets;
     let checks = servers.into_iter().map(|(name, server)| async move {
-        let mut options = super::connect_options(secrets, &name);
+        let mut options = latch_core::app::connect_options(secrets, &name, &server);
         options.connect_attempts = 1;
         options.handshake_timeout = Duration::from_secs(15);
         match Connection::connect(&name, &server, options).await {

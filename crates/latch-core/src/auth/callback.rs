@@ -15,6 +15,41 @@ use tokio::{
 };
 use url::Url;
 
+/// The redirect URI of sign-ins that come back through the app's deep link
+/// (`auth.redirect: "deep-link"`) instead of the loopback listener.
+pub const DEEP_LINK_REDIRECT: &str = "latch://oauth/callback";
+
+/// Hand a `latch://oauth/callback?…` URL (from the app's deep-link handler) to the sign-in
+/// waiting for its `state`. `false` when it is not such a URL or nothing waits for it.
+pub async fn deliver_callback(url: &str) -> bool {
+    let Ok(parsed) = Url::parse(url) else {
+        return false;
+    };
+    let Ok(expected) = Url::parse(DEEP_LINK_REDIRECT) else {
+        return false;
+    };
+    if parsed.scheme() != expected.scheme()
+        || parsed.host_str() != expected.host_str()
+        || parsed.path() != expected.path()
+    {
+        return false;
+    }
+    let Some(state) = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+    else {
+        return false;
+    };
+    for listener in listeners().lock().await.values() {
+        let waiting = listener.lock().remove(&state);
+        if let Some(waiting) = waiting {
+            return waiting.send(parsed.to_string()).is_ok();
+        }
+    }
+    false
+}
+
 /// A running listener.
 pub(crate) struct CallbackListener {
     port: u16,
@@ -202,6 +237,20 @@ mod tests {
         let denied = get(listener.port, "/callback?error=access_denied&state=s1").await;
         assert!(denied.contains("did not grant access"));
         assert!(first.await.unwrap().contains("error=access_denied"));
+    }
+
+    #[tokio::test]
+    async fn a_deep_link_reaches_the_sign_in_waiting_for_its_state() {
+        let listener = CallbackListener::get(None).await.unwrap();
+        let waiting = listener.expect("deep-1");
+        assert!(!deliver_callback("latch://other/callback?state=deep-1").await);
+        assert!(!deliver_callback("https://evil.example/oauth/callback?state=deep-1").await);
+        assert!(deliver_callback("latch://oauth/callback?code=c&state=deep-1").await);
+        assert!(waiting.await.unwrap().contains("code=c"));
+        assert!(
+            !deliver_callback("latch://oauth/callback?code=c&state=deep-1").await,
+            "a replayed callback finds nobody"
+        );
     }
 
     #[tokio::test]

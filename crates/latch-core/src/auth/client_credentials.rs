@@ -230,7 +230,18 @@ pub(crate) async fn sign_in(
         "exchanging client credentials"
     );
     // rmcp stores the grant (with the issuer) in `options.store` when the exchange succeeds.
-    let token = match manager.exchange_client_credentials(&config).await {
+    // rmcp's private_key_jwt exchange keeps a non-`Send` value across an await, so its future
+    // cannot be spawned (the app's commands must be `Send`): finish it on a blocking thread.
+    let runtime = tokio::runtime::Handle::current();
+    let exchanged = tokio::task::spawn_blocking(move || {
+        runtime.block_on(async move { manager.exchange_client_credentials(&config).await })
+    })
+    .await
+    .map_err(|e| ClientCredentialsError::Exchange {
+        server: server.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let token = match exchanged {
         Ok(token) => token,
         Err(error) => return Err(exchange_failed(server, &origin, &credentials, error).into()),
     };

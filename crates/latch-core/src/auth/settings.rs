@@ -41,6 +41,9 @@ pub struct AuthSettings {
     pub signing_algorithm: Option<String>,
     pub scopes: Vec<String>,
     pub callback_port: Option<u16>,
+    /// `auth.redirect: "deep-link"`: the browser comes back through `latch://oauth/callback`
+    /// (the desktop app) instead of the loopback listener.
+    pub deep_link_redirect: bool,
 }
 
 /// Says whether a secret or key is set, never what it is.
@@ -61,6 +64,7 @@ impl std::fmt::Debug for AuthSettings {
             .field("signing_algorithm", &self.signing_algorithm)
             .field("scopes", &self.scopes)
             .field("callback_port", &self.callback_port)
+            .field("deep_link_redirect", &self.deep_link_redirect)
             .finish()
     }
 }
@@ -80,6 +84,7 @@ struct Raw {
     #[serde(default)]
     scopes: Vec<String>,
     callback_port: Option<u16>,
+    redirect: Option<String>,
 }
 
 impl AuthSettings {
@@ -135,6 +140,18 @@ impl AuthSettings {
             signing_algorithm: raw.signing_algorithm,
             scopes: raw.scopes,
             callback_port: raw.callback_port,
+            deep_link_redirect: match raw.redirect.as_deref() {
+                None | Some("loopback") => false,
+                Some("deep-link" | "deepLink") => true,
+                Some(other) => {
+                    return Err(ConfigError::InvalidServer {
+                        name: name.to_owned(),
+                        reason: format!(
+                            "`auth.redirect` is `{other}`; use `loopback` (default) or `deep-link`"
+                        ),
+                    });
+                }
+            },
         })
     }
 }

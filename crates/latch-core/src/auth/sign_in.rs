@@ -149,7 +149,11 @@ async fn browser(
             (std::io::ErrorKind::AddrInUse, Some(port)) => SignInError::PortBusy { port },
             _ => SignInError::Listener(e),
         })?;
-    let redirect_uri = listener.redirect_uri();
+    let redirect_uri = if settings.deep_link_redirect {
+        super::callback::DEEP_LINK_REDIRECT.to_owned()
+    } else {
+        listener.redirect_uri()
+    };
 
     let (mut manager, metadata) = super::discovery::discover(url, challenge, Some(&options.store))
         .await

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// What a tool call returned.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct ToolResult {
     pub content: Vec<ContentView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -18,8 +19,9 @@ pub struct ToolResult {
 }
 
 /// One block of a tool's output.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
+#[ts(export)]
 pub enum ContentView {
     Text {
         text: String,
@@ -58,8 +60,9 @@ pub enum ContentView {
 }
 
 /// The contents of an embedded resource: text or a base64 blob.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct ResourceContents {
     pub uri: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

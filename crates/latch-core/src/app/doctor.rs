@@ -1,0 +1,196 @@
+//! The doctor: the steps of a server's last connection or sign-in, each with a plain-words
+//! detail and, for the step that failed, what to do about it. Built from what the core already
+//! knows (the config entry, the stored grant's metadata, the error of the attempt), so it can
+//! never disagree with what actually happened.
+
+use super::dto::{DoctorReport, DoctorStep, StepStatus};
+use crate::{ConnectError, auth::SignInError, config::ServerConfig, secrets::TokenMetadata};
+
+/// The outcome of one attempt, as the doctor reads it.
+pub(crate) enum Outcome<'a> {
+    Connected {
+        transport: String,
+        tools: Option<usize>,
+        tools_error: Option<String>,
+    },
+    ConnectFailed(&'a ConnectError),
+    SignInFailed(&'a SignInError),
+    SignedIn {
+        issuer: Option<String>,
+    },
+}
+
+pub(crate) fn report(
+    server: &str,
+    config: &ServerConfig,
+    grant: Option<&TokenMetadata>,
+    outcome: Outcome<'_>,
+) -> DoctorReport {
+    let mut steps = vec![ok(
+        "Read the server's settings",
+        match config {
+            ServerConfig::Remote(remote) => format!("Address: {}", remote.url),
+            ServerConfig::Command(command) => format!("Command: {}", command.command),
+        },
+    )];
+    let remote = matches!(config, ServerConfig::Remote(_));
+    if remote {
+        steps.push(match grant {
+            Some(g) if g.has_access_token => ok(
+                "Find the stored sign-in",
+                format!(
+                    "Signed in{} (kept in the {} store).",
+                    g.issuer
+                        .as_deref()
+                        .map(|i| format!(" through {i}"))
+                        .unwrap_or_default(),
+                    g.store
+                ),
+            ),
+            _ => skipped("Find the stored sign-in", "No sign-in stored yet."),
+        });
+    }
+    match outcome {
+        Outcome::Connected {
+            transport,
+            tools,
+            tools_error,
+        } => {
+            steps.push(ok(
+                "Reach the server",
+                format!("Connected over {transport}."),
+            ));
+            steps.push(ok(
+                "Start the MCP session",
+                "The handshake (initialize) succeeded.".to_owned(),
+            ));
+            steps.push(match (tools, tools_error) {
+                (Some(n), _) => ok("List the tools", format!("{n} tools.")),
+                (None, Some(error)) => failed(
+                    "List the tools",
+                    error,
+                    "Reconnect; if it keeps failing, the server has a problem listing its tools.",
+                ),
+                (None, None) => skipped("List the tools", "Not asked yet."),
+            });
+        }
+        Outcome::SignedIn { issuer } => {
+            steps.push(ok(
+                "Sign in",
+                format!(
+                    "Signed in{}.",
+                    issuer.map(|i| format!(" through {i}")).unwrap_or_default()
+                ),
+            ));
+        }
+        Outcome::SignInFailed(error) => {
+            let (step, fix) = sign_in_fix(error);
+            steps.push(failed(step, error.to_string(), fix));
+        }
+        Outcome::ConnectFailed(error) => {
+            let (step, fix): (&str, &str) = match error {
+                ConnectError::Config(_)
+                | ConnectError::BadUrl { .. }
+                | ConnectError::BadHeader { .. } => (
+                    "Read the server's settings",
+                    "Edit the server and correct its address or headers.",
+                ),
+                ConnectError::Unreachable { .. } => (
+                    "Reach the server",
+                    "Check the address and your connection. If the server runs on this computer, start it.",
+                ),
+                ConnectError::Spawn { .. } => (
+                    "Start the local server",
+                    "Install the program, or edit the server to give its full path.",
+                ),
+                ConnectError::AuthRequired { .. } => (
+                    "Use the sign-in",
+                    "Press “Sign in”: your browser opens so you can approve Latch.",
+                ),
+                ConnectError::SignIn(e) => sign_in_fix(e),
+                ConnectError::TokenStore { .. } => (
+                    "Find the stored sign-in",
+                    "Unlock your keychain (or log in to your desktop session), then reconnect.",
+                ),
+                ConnectError::HttpStatus { .. } | ConnectError::NoTransport { .. } => (
+                    "Reach the server",
+                    "Check that the address is the server's MCP endpoint (it often ends in /mcp or /sse).",
+                ),
+                _ => (
+                    "Start the MCP session",
+                    "Reconnect. If it fails again, the server may be down or not speak MCP.",
+                ),
+            };
+            if let Some(existing) = steps.iter_mut().find(|s| s.name == step) {
+                *existing = failed(step, error.to_string(), fix);
+            } else {
+                steps.push(failed(step, error.to_string(), fix));
+            }
+        }
+    }
+    DoctorReport {
+        server: server.to_owned(),
+        at: Some(super::now_ms()),
+        steps,
+    }
+}
+
+fn sign_in_fix(error: &SignInError) -> (&'static str, &'static str) {
+    match error {
+        SignInError::Discovery { .. } => (
+            "Find where to sign in",
+            "The server does not say where to sign in. Check the address; if it uses an API key, add it as a header instead.",
+        ),
+        SignInError::NeedsClientId { .. } => (
+            "Register Latch",
+            "Register Latch with the server's sign-in service and put the client ID in the server's settings (auth.clientId).",
+        ),
+        SignInError::Registration { .. } => (
+            "Register Latch",
+            "The sign-in service refused to register Latch. Try again later, or use a client ID from its owner.",
+        ),
+        SignInError::PortBusy { .. } | SignInError::Listener(_) => (
+            "Wait for the browser",
+            "Another program uses the sign-in port. Close it, or set a different auth.callbackPort.",
+        ),
+        SignInError::TimedOut { .. } => (
+            "Wait for the browser",
+            "Press “Sign in” again and approve in the browser window that opens.",
+        ),
+        SignInError::ClientCredentials(_) => (
+            "Sign in with the client ID and secret",
+            "Paste the current client ID and secret for this server.",
+        ),
+        _ => (
+            "Sign in",
+            "Press “Sign in” again. If it fails the same way, the sign-in service refused Latch.",
+        ),
+    }
+}
+
+fn ok(name: &str, detail: String) -> DoctorStep {
+    DoctorStep {
+        name: name.to_owned(),
+        status: StepStatus::Ok,
+        detail,
+        fix: None,
+    }
+}
+
+fn skipped(name: &str, detail: &str) -> DoctorStep {
+    DoctorStep {
+        name: name.to_owned(),
+        status: StepStatus::Skipped,
+        detail: detail.to_owned(),
+        fix: None,
+    }
+}
+
+fn failed(name: &str, detail: String, fix: &str) -> DoctorStep {
+    DoctorStep {
+        name: name.to_owned(),
+        status: StepStatus::Failed,
+        detail,
+        fix: Some(fix.to_owned()),
+    }
+}

@@ -1,0 +1,331 @@
+//! What the desktop UI sees of Latch: plain data, camelCase, never a token. Each type is
+//! exported to TypeScript by ts-rs into `ui/src/bindings/`, so the UI and the shell share one
+//! definition (CI regenerates them and fails on a difference).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use crate::{ConnectionState, ToolResult, connection::ServerInfoView};
+
+/// One server as its card shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ServerView {
+    pub name: String,
+    /// What the server is: a URL, or the command line of a local server.
+    pub target: String,
+    /// The host of a remote server (or the program of a local one), for the card's subtitle.
+    pub host: String,
+    pub kind: ServerKind,
+    /// The configured transport: `auto`, `http`, `sse` or `stdio`.
+    pub transport: String,
+    pub state: ConnectionState,
+    pub auth: AuthView,
+    /// How this server signs people in, as far as Latch knows before connecting.
+    pub sign_in: SignInKind,
+    /// The named client credentials the server signs in with (`auth.credentials`), if any.
+    pub credentials: Option<String>,
+    /// Known once connected.
+    pub tool_count: Option<u32>,
+    pub server_info: Option<ServerInfoView>,
+    /// Whether this is the demo server bundled with Latch.
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ServerKind {
+    Remote,
+    Command,
+}
+
+/// How a server signs people in.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum SignInKind {
+    /// A local command: nothing to sign in to.
+    None,
+    /// Fixed headers from the config (an API key, say).
+    Headers,
+    /// Machine-to-machine: a stored client id and secret.
+    ClientCredentials,
+    /// A person signs in (browser or device code) when the server asks.
+    Oauth,
+}
+
+/// The sign-in badge of a card. Metadata only.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(tag = "status", rename_all = "camelCase")]
+#[ts(export)]
+pub enum AuthView {
+    /// No stored sign-in (and none needed as far as Latch knows).
+    None,
+    #[serde(rename_all = "camelCase")]
+    SignedIn {
+        /// Unix seconds.
+        #[ts(type = "number | null")]
+        expires_at: Option<u64>,
+        scopes: Vec<String>,
+        issuer: Option<String>,
+        account: Option<String>,
+        /// Whether Latch can refresh it without the person.
+        refreshable: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    NeedsSignIn { reason: String },
+    /// The stored client secret (or key) was refused: paste the new one.
+    #[serde(rename_all = "camelCase")]
+    SecretRejected { message: String },
+}
+
+/// What adding a URL will lead to, in plain words.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ProbeView {
+    pub url: String,
+    /// The server answered at all.
+    pub reachable: bool,
+    /// It asked for a sign-in (HTTP 401).
+    pub needs_sign_in: bool,
+    /// Who signs the person in (the authorization server's host), when known.
+    pub sign_in_with: Option<String>,
+    /// What Latch will do, in one or two sentences for a person.
+    pub summary: String,
+    /// A name to suggest for the server.
+    pub suggested_name: String,
+}
+
+/// A well-known server the add dialog offers.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Preset {
+    pub id: String,
+    pub label: String,
+    pub description: String,
+    pub name: String,
+    pub entry: ServerEntryInput,
+    /// The named credentials the preset needs (a client id and secret), if any.
+    pub credentials: Option<String>,
+    /// Where the person gets those credentials.
+    pub credentials_help: Option<String>,
+}
+
+/// A server entry as the add/edit dialog sends it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ServerEntryInput {
+    #[serde(default)]
+    pub url: Option<String>,
+    /// `auto`, `http` or `sse`.
+    #[serde(default)]
+    pub transport: Option<String>,
+    #[serde(default)]
+    pub headers: Vec<HeaderInput>,
+    #[serde(default)]
+    pub command: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The `auth` object, as in the servers file.
+    #[serde(default)]
+    pub auth: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct HeaderInput {
+    pub name: String,
+    pub value: String,
+}
+
+/// Which sign-in to run (`None`: what the server's config says).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum FlowInput {
+    Browser,
+    Device,
+    ClientCredentials,
+}
+
+/// One tool call, as kept in the history and shown as a block.
+pub use crate::history::{CallRecord, CallStatus};
+
+/// The steps of the last connection or sign-in of a server.
+#[derive(Debug, Clone, Serialize, PartialEq, Default, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DoctorReport {
+    pub server: String,
+    /// Unix milliseconds of the attempt; `None` when nothing was tried yet.
+    #[ts(type = "number | null")]
+    pub at: Option<u64>,
+    pub steps: Vec<DoctorStep>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DoctorStep {
+    pub name: String,
+    pub status: StepStatus,
+    pub detail: String,
+    /// What to do about a failed step.
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum StepStatus {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+/// The servers file as text, for the raw editor.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ConfigText {
+    pub path: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ImportSource {
+    Claude,
+    Vscode,
+    Cursor,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ImportReport {
+    /// The file read.
+    pub path: String,
+    pub added: Vec<String>,
+    /// Names that already existed, left alone.
+    pub skipped: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Where things are kept, for the settings page.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SettingsView {
+    /// `keychain`, `file` or `memory`.
+    pub token_store: String,
+    pub token_store_warning: Option<String>,
+    pub config_path: String,
+    pub version: String,
+}
+
+/// The person's answer to a server's request for input.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
+#[serde(tag = "action", rename_all = "camelCase")]
+#[ts(export)]
+pub enum ElicitationAnswer {
+    Accept {
+        content: serde_json::Map<String, Value>,
+    },
+    Decline,
+    Cancel,
+}
+
+/// A failed command: `kind` for code, `message` for the person (it says what to do).
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AppError {
+    pub kind: String,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(kind: &str, message: impl std::fmt::Display) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            message: message.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+/// What the UI hears, on one channel.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(tag = "type", rename_all = "camelCase")]
+#[ts(export)]
+pub enum AppEvent {
+    /// A card changed (state, sign-in, tool count).
+    #[serde(rename_all = "camelCase")]
+    ServerChanged { server: ServerView },
+    /// The list of servers changed (added, removed, config reloaded).
+    ServersChanged,
+    #[serde(rename_all = "camelCase")]
+    Progress {
+        server: String,
+        call_id: String,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    ToolsChanged { server: String },
+    #[serde(rename_all = "camelCase")]
+    SignInUrl { server: String, url: String },
+    #[serde(rename_all = "camelCase")]
+    DeviceCode {
+        server: String,
+        user_code: String,
+        verification_uri: String,
+        verification_uri_complete: Option<String>,
+        #[ts(type = "number")]
+        expires_in: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    SignInFinished {
+        server: String,
+        ok: bool,
+        message: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Elicitation {
+        id: String,
+        server: String,
+        message: String,
+        schema: Option<Value>,
+        url: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    ServerLog {
+        server: String,
+        level: String,
+        logger: Option<String>,
+        data: Value,
+    },
+    /// A server needs the person (its refresh token was refused): the tray notifies.
+    #[serde(rename_all = "camelCase")]
+    Attention { server: String, message: String },
+}
+
+/// `ToolResult` is part of [`CallRecord`]; re-exported for the shell.
+pub type CallResult = ToolResult;
