@@ -18,9 +18,13 @@ case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$REPO_ROOT/$TARGET_DIR" ;; esac
 export LATCH_TEST_PEERS="$PEERS_DIR"
 export LATCH_NODE22="$NODE22"
 
-# System packages the tests need (Debian names). Empty for now; the desktop app adds webkit,
-# xvfb, the keyring… (see /work/shared/CI.md).
-APT_PACKAGES=()
+# System packages (Debian names). The desktop app: the webview and tray libraries it links
+# against, and to run it without a screen (CI) Xvfb and a D-Bus session (see /work/shared/CI.md).
+APP_APT_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+  libsoup-3.0-dev libxdo-dev libssl-dev pkg-config xdg-utils desktop-file-utils)
+APT_PACKAGES=("${APP_APT_PACKAGES[@]}")
+# The webview end-to-end tests: WebKitWebDriver, Xvfb, a session bus.
+APT_PACKAGES+=(webkit2gtk-driver xvfb xauth dbus-x11)
 # scripts/with-keyring (the Secret Service keychain test): dbus-run-session, GNOME Keyring, gdbus.
 APT_PACKAGES+=(dbus dbus-daemon gnome-keyring libglib2.0-bin)
 
@@ -114,4 +118,22 @@ wait_for_port() {
 fmt_duration() {
   local s=$1
   if ((s >= 60)); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi
+}
+
+# Builds the web UI into ui/dist when it is missing or older than its sources (the app embeds
+# it at compile time). npm ci runs when node_modules is missing or older than the lock file.
+ensure_ui_built() {
+  local ui="$REPO_ROOT/ui"
+  if [[ ! -f "$ui/node_modules/.package-lock.json" || "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]]; then
+    log "ui: npm ci"
+    (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  local newest
+  newest=$(find "$ui/src" "$ui/index.html" "$ui/package.json" "$ui/vite.config.ts" -newer "$ui/dist/index.html" -print -quit 2>/dev/null || echo rebuild)
+  if [[ ! -f "$ui/dist/index.html" || -n "$newest" ]]; then
+    log "ui: building ui/dist"
+    (cd "$ui" && npm run --silent build)
+  else
+    log "ui: ui/dist is up to date"
+  fi
 }

@@ -1,0 +1,33 @@
+fn main() {
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "list_servers",
+            "add_server",
+            "update_server",
+            "remove_server",
+            "probe_url",
+            "presets",
+            "connect",
+            "disconnect",
+            "sign_in",
+            "cancel_sign_in",
+            "sign_out",
+            "set_credentials",
+            "list_tools",
+            "call_tool",
+            "cancel_call",
+            "history",
+            "clear_history",
+            "doctor",
+            "read_config",
+            "save_config",
+            "import_config",
+            "settings",
+            "answer_elicitation",
+            "open_external",
+            "start_at_login",
+            "set_start_at_login",
+        ]),
+    ))
+    .expect("tauri build script");
+}

@@ -1,0 +1,198 @@
+//! The commands the UI may invoke: each a line over `latch_core::app::Latch`. They are
+//! listed one by one in `generate_handler!` so Tauri's per-command permissions apply.
+
+use latch_core::{
+    ToolView,
+    app::{
+        AppError, CallRecord, ConfigText, DoctorReport, ElicitationAnswer, FlowInput, ImportReport,
+        ImportSource, Latch, Preset, ProbeView, ServerEntryInput, ServerView, SettingsView,
+    },
+};
+use serde_json::Value;
+use tauri::State;
+
+type Result<T> = std::result::Result<T, AppError>;
+
+#[tauri::command]
+pub async fn list_servers(latch: State<'_, Latch>) -> Result<Vec<ServerView>> {
+    latch.list_servers().await
+}
+
+#[tauri::command]
+pub async fn add_server(
+    latch: State<'_, Latch>,
+    name: String,
+    entry: ServerEntryInput,
+) -> Result<ServerView> {
+    latch.add_server(&name, entry).await
+}
+
+#[tauri::command]
+pub async fn update_server(
+    latch: State<'_, Latch>,
+    name: String,
+    entry: ServerEntryInput,
+) -> Result<ServerView> {
+    latch.update_server(&name, entry).await
+}
+
+#[tauri::command]
+pub async fn remove_server(latch: State<'_, Latch>, name: String) -> Result<()> {
+    latch.remove_server(&name).await
+}
+
+#[tauri::command]
+pub async fn probe_url(url: String) -> ProbeView {
+    latch_core::app::probe(&url).await
+}
+
+#[tauri::command]
+pub fn presets() -> Vec<Preset> {
+    latch_core::app::presets()
+}
+
+#[tauri::command]
+pub async fn connect(latch: State<'_, Latch>, name: String) -> Result<ServerView> {
+    latch.connect(&name).await
+}
+
+#[tauri::command]
+pub async fn disconnect(latch: State<'_, Latch>, name: String) -> Result<ServerView> {
+    latch.disconnect(&name).await
+}
+
+#[tauri::command]
+pub async fn sign_in(
+    latch: State<'_, Latch>,
+    name: String,
+    flow: Option<FlowInput>,
+) -> Result<ServerView> {
+    latch.sign_in(&name, flow).await
+}
+
+#[tauri::command]
+pub fn cancel_sign_in(latch: State<'_, Latch>, name: String) {
+    latch.cancel_sign_in(&name)
+}
+
+#[tauri::command]
+pub async fn sign_out(latch: State<'_, Latch>, name: String) -> Result<ServerView> {
+    latch.sign_out(&name).await
+}
+
+#[tauri::command]
+pub async fn set_credentials(
+    latch: State<'_, Latch>,
+    name: String,
+    client_id: String,
+    client_secret: String,
+) -> Result<()> {
+    latch
+        .set_credentials(&name, &client_id, &client_secret)
+        .await
+}
+
+#[tauri::command]
+pub async fn list_tools(latch: State<'_, Latch>, name: String) -> Result<Vec<ToolView>> {
+    latch.list_tools(&name).await
+}
+
+#[tauri::command]
+pub async fn call_tool(
+    latch: State<'_, Latch>,
+    name: String,
+    tool: String,
+    arguments: Value,
+    call_id: String,
+) -> Result<CallRecord> {
+    latch.call_tool(&name, &tool, arguments, &call_id).await
+}
+
+#[tauri::command]
+pub fn cancel_call(latch: State<'_, Latch>, call_id: String) {
+    latch.cancel_call(&call_id)
+}
+
+#[tauri::command]
+pub async fn history(latch: State<'_, Latch>, name: String) -> Result<Vec<CallRecord>> {
+    latch.history(&name).await
+}
+
+#[tauri::command]
+pub async fn clear_history(latch: State<'_, Latch>, name: String) -> Result<()> {
+    latch.clear_history(&name).await
+}
+
+#[tauri::command]
+pub fn doctor(latch: State<'_, Latch>, name: String) -> DoctorReport {
+    latch.doctor(&name)
+}
+
+#[tauri::command]
+pub async fn read_config(latch: State<'_, Latch>) -> Result<ConfigText> {
+    latch.read_config().await
+}
+
+#[tauri::command]
+pub async fn save_config(latch: State<'_, Latch>, text: String) -> Result<Vec<ServerView>> {
+    latch.save_config(&text).await
+}
+
+#[tauri::command]
+pub async fn import_config(latch: State<'_, Latch>, source: ImportSource) -> Result<ImportReport> {
+    latch.import_config(source).await
+}
+
+#[tauri::command]
+pub fn settings(latch: State<'_, Latch>) -> SettingsView {
+    latch.settings()
+}
+
+#[tauri::command]
+pub fn answer_elicitation(
+    latch: State<'_, Latch>,
+    id: String,
+    answer: ElicitationAnswer,
+) -> Result<()> {
+    latch.answer_elicitation(&id, answer)
+}
+
+/// Open an http(s) link in the system browser (the UI asked the person first).
+#[tauri::command]
+pub fn open_external(app: tauri::AppHandle, url: String) -> Result<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let checked = latch_core::auth::check_url_to_open(&url).map_err(|reason| {
+        AppError::new(
+            "unsafeUrl",
+            format!("Latch will not open that link: {reason}"),
+        )
+    })?;
+    app.opener()
+        .open_url(checked.as_str(), None::<&str>)
+        .map_err(|e| AppError::new("open", format!("Could not open the browser: {e}")))
+}
+
+/// Whether Latch starts when the person logs in (so the tray keeps sign-ins fresh).
+#[tauri::command]
+pub fn start_at_login(app: tauri::AppHandle) -> Result<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(|e| {
+        AppError::new(
+            "autostart",
+            format!("Could not read the start-at-login setting: {e}"),
+        )
+    })
+}
+
+#[tauri::command]
+pub fn set_start_at_login(app: tauri::AppHandle, enabled: bool) -> Result<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    let autolaunch = app.autolaunch();
+    let done = if enabled {
+        autolaunch.enable()
+    } else {
+        autolaunch.disable()
+    };
+    done.map_err(|e| AppError::new("autostart", format!("Could not change start at login: {e}")))?;
+    Ok(enabled)
+}

@@ -1,0 +1,196 @@
+//! Latch's desktop app: the thin Tauri shell over `latch-core`. It starts the bundled demo
+//! server, hands the UI's commands to the core, forwards the core's events to the window,
+//! keeps a tray icon (closing the window leaves Latch and its token keeper running), and
+//! receives `latch://` deep links — a second launch hands its URL to the first instance.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod tray;
+
+use latch_core::{app::Latch, auth::BrowserMode};
+use tauri::{Emitter, Manager};
+use tauri_plugin_deep_link::DeepLinkExt;
+
+/// The event every core → UI message travels on.
+pub const EVENT: &str = "latch://event";
+
+fn main() {
+    init_tracing();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            // A second launch: show the window we already have. Its `latch://` URL (if any)
+            // reaches `on_open_url` through the deep-link plugin.
+            tray::show_main_window(app);
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .setup(|app| {
+            let demo = tauri::async_runtime::block_on(start_demo());
+            let demo_url = demo.as_ref().map(latch_demo::DemoServer::url);
+            let latch = tauri::async_runtime::block_on(async {
+                Latch::open_default(browser_mode(), demo_url.clone())
+            })
+            .map_err(|e| e.to_string())?;
+            if let Some(url) = &demo_url {
+                match latch.ensure_demo(url) {
+                    Ok(true) => tracing::info!("first run: added the demo server"),
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(%error, "could not add the demo server"),
+                }
+            }
+            app.manage(latch.clone());
+            if let Some(demo) = demo {
+                app.manage(DemoHandle(std::sync::Mutex::new(Some(demo))));
+            }
+            forward_events(app.handle().clone(), &latch);
+            tray::create(app.handle(), &latch)?;
+            deep_links(app.handle());
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps Latch in the tray, refreshing sign-ins.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && window.label() == "main"
+                && !tray::quitting()
+            {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_servers,
+            commands::add_server,
+            commands::update_server,
+            commands::remove_server,
+            commands::probe_url,
+            commands::presets,
+            commands::connect,
+            commands::disconnect,
+            commands::sign_in,
+            commands::cancel_sign_in,
+            commands::sign_out,
+            commands::set_credentials,
+            commands::list_tools,
+            commands::call_tool,
+            commands::cancel_call,
+            commands::history,
+            commands::clear_history,
+            commands::doctor,
+            commands::read_config,
+            commands::save_config,
+            commands::import_config,
+            commands::settings,
+            commands::answer_elicitation,
+            commands::open_external,
+            commands::start_at_login,
+            commands::set_start_at_login,
+        ])
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|app, event| {
+            if let tauri::RunEvent::Exit = event
+                && let Some(latch) = app.try_state::<Latch>()
+            {
+                tauri::async_runtime::block_on(latch.shutdown());
+            }
+        }),
+        Err(error) => {
+            eprintln!("Latch could not start: {error}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Keeps the demo server running as long as the app.
+struct DemoHandle(#[allow(dead_code)] std::sync::Mutex<Option<latch_demo::DemoServer>>);
+
+/// Start the bundled demo server on its usual port. A busy port (another Latch, or
+/// `latch demo`) is fine: the demo card then talks to whoever listens there.
+async fn start_demo() -> Option<latch_demo::DemoServer> {
+    let port = std::env::var("LATCH_DEMO_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(latch_demo::DEFAULT_PORT);
+    let options = latch_demo::DemoOptions {
+        port,
+        ..latch_demo::DemoOptions::default()
+    };
+    match latch_demo::DemoServer::start(options).await {
+        Ok(demo) => Some(demo),
+        Err(error) => {
+            tracing::warn!(%error, port, "the demo server did not start");
+            None
+        }
+    }
+}
+
+/// How sign-in pages open: the system browser; `LATCH_BROWSER=headless` lets the
+/// end-to-end tests sign in to servers that approve at once without a person.
+fn browser_mode() -> BrowserMode {
+    match std::env::var("LATCH_BROWSER").as_deref() {
+        Ok("headless") => BrowserMode::Headless,
+        Ok("print") => BrowserMode::Print,
+        _ => BrowserMode::System,
+    }
+}
+
+/// Every core event goes to the window as it happens (no polling on either side).
+fn forward_events(app: tauri::AppHandle, latch: &Latch) {
+    let mut events = latch.subscribe();
+    tauri::async_runtime::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    tray::on_event(&app, &event);
+                    if let Err(error) = app.emit(EVENT, &event) {
+                        tracing::debug!(%error, "could not forward an event to the window");
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "the window fell behind on events")
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// `latch://oauth/callback?…` finishes a sign-in that used the deep-link redirect; any
+/// `latch://` URL brings the window forward.
+fn deep_links(app: &tauri::AppHandle) {
+    #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
+    if let Err(error) = app.deep_link().register_all() {
+        tracing::info!(%error, "could not register the latch:// handler");
+    }
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            let url = url.to_string();
+            tauri::async_runtime::spawn(async move {
+                if !latch_core::auth::deliver_callback(&url).await {
+                    tracing::info!("a latch:// link arrived that no sign-in waits for");
+                }
+            });
+        }
+        tray::show_main_window(&handle);
+    });
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("warn,rmcp::transport::worker=off,rmcp::transport::auth=error")
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
