@@ -1,6 +1,7 @@
 //! One module per `latch` subcommand, plus what they share: loading the config and
 //! connecting to a named server.
 
+pub mod bridge;
 pub mod call;
 pub mod credentials;
 pub mod demo;

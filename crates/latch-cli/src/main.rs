@@ -63,6 +63,25 @@ enum Command {
     /// in with, by a name several servers can share.
     #[command(subcommand)]
     Credentials(commands::credentials::CredentialsCommand),
+    /// Serve a remote server to an agent over stdio, signed in with Latch.
+    #[command(
+        long_about = "Serve the remote server NAME to an agent over stdin/stdout (MCP stdio): \
+tools, resources, prompts, progress, cancellation, logging, and the server's sampling, roots and \
+elicitation requests back to the agent. Latch signs in with the stored grant and keeps it fresh \
+(shared with the Latch app and the CLI); a token is never printed. Logs go to stderr.",
+        after_help = "Configure an agent (Claude Desktop, Cursor, …) with:\n  \
+{\"mcpServers\": {\"notion\": {\"command\": \"latch\", \"args\": [\"bridge\", \"notion\"]}}}\n\
+Sign in first with the Latch app or `latch login notion`; until then the agent gets an error\n\
+saying so. With --login-if-needed the bridge opens the browser itself, once."
+    )]
+    Bridge {
+        /// The server's name (see `latch servers list`).
+        name: String,
+        /// When the server needs a sign-in, open the system browser (once) instead of answering
+        /// the agent with an error.
+        #[arg(long)]
+        login_if_needed: bool,
+    },
     /// Run the bundled demo MCP server (with its own sign-in) on 127.0.0.1 until Ctrl-C.
     Demo {
         /// The port to listen on; 0 picks a free one.
@@ -102,6 +121,10 @@ fn main() -> ExitCode {
             Command::Logout { name } => commands::login::logout(&name, json).await,
             Command::Status { name } => commands::status::run(name.as_deref(), json).await,
             Command::Credentials(command) => commands::credentials::run(command, json).await,
+            Command::Bridge {
+                name,
+                login_if_needed,
+            } => commands::bridge::run(&name, login_if_needed).await,
             Command::Demo { port, token_ttl } => commands::demo::run(port, token_ttl, json).await,
         }
     });

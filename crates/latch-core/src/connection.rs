@@ -19,7 +19,7 @@ use tokio::sync::RwLock;
 
 pub use error::ConnectError;
 pub(crate) use error::chain as error_chain;
-pub(crate) use handler::{LatchHandler, RunningCall, Shared};
+pub(crate) use handler::{LatchHandler, Relay, RunningCall, Shared};
 pub(crate) use http::authorized_client;
 pub(crate) use http::client as http_client;
 
@@ -160,12 +160,24 @@ impl Connection {
         server: &ServerConfig,
         options: ConnectOptions,
     ) -> Result<Connection, ConnectError> {
+        Self::connect_relayed(name, server, options, None).await
+    }
+
+    /// [`Connection::connect`], with the server's requests and notifications for its client
+    /// passed to `relay` (the bridge's agent) instead of being answered by Latch.
+    pub(crate) async fn connect_relayed(
+        name: &str,
+        server: &ServerConfig,
+        options: ConnectOptions,
+        relay: Option<Arc<dyn Relay>>,
+    ) -> Result<Connection, ConnectError> {
         let shared = Arc::new(Shared {
             server: name.to_owned(),
             events: options.events.clone(),
             host: options.host.clone(),
             tools: RwLock::new(None),
             calls: Mutex::new(Default::default()),
+            relay,
         });
         let publish = |state| {
             options.events.publish(Event::StateChanged {
@@ -262,6 +274,21 @@ impl Connection {
                 .unwrap_or_default(),
             instructions: wire.get("instructions").and_then(text),
         }
+    }
+
+    /// The raw rmcp peer of this session, for forwarding requests Latch has no model for.
+    pub(crate) fn peer(&self) -> &rmcp::Peer<RoleClient> {
+        self.service.peer()
+    }
+
+    /// Whether the session has ended (the transport closed or the service stopped).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.service.is_closed() || self.service.peer().is_transport_closed()
+    }
+
+    /// The server's own `initialize` answer, as rmcp parsed it.
+    pub(crate) fn peer_info(&self) -> Option<Arc<rmcp::model::ServerPeerInfo>> {
+        self.service.peer_info()
     }
 
     /// The events this connection publishes.

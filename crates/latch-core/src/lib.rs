@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bridge;
 pub mod config;
 pub mod connection;
 pub mod events;

@@ -1,6 +1,7 @@
 //! The client side of the MCP session: what Latch announces in `initialize`, and how it reacts
 //! to what servers send unasked — progress, list changes, log lines, elicitation requests.
-//! It turns them into [`Event`]s and per-call progress, and asks the [`Host`] for answers.
+//! It turns them into [`Event`]s and per-call progress, and asks the [`Host`] for answers —
+//! or, in a bridge, hands requests and notifications to a [`Relay`] that passes them on.
 
 use std::{
     collections::HashMap,
@@ -8,17 +9,24 @@ use std::{
 };
 
 #[allow(deprecated)]
-use rmcp::model::LoggingMessageNotificationParam;
+use rmcp::model::{
+    CreateMessageRequest, CreateMessageRequestParams, CreateMessageResult, ListRootsRequest,
+    ListRootsResult, LoggingMessageNotification, LoggingMessageNotificationParam,
+};
 use rmcp::{
     ClientHandler, ErrorData, RoleClient,
     model::{
-        ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
-        ElicitationCapability, FormElicitationCapability, Implementation,
-        ProgressNotificationParam, ProgressToken, ProtocolVersion,
+        ClientCapabilities, ClientConfig, ClientResult, CustomNotification, ElicitRequest,
+        ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability,
+        FormElicitationCapability, Implementation, ProgressNotificationParam, ProgressToken,
+        PromptListChangedNotification, ProtocolVersion, ResourceListChangedNotification,
+        ResourceUpdatedNotification, ResourceUpdatedNotificationParam, ServerNotification,
+        ServerRequest, ToolListChangedNotification,
     },
     service::{NotificationContext, RequestContext},
 };
 use tokio::sync::{RwLock, mpsc};
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     events::{Event, EventBus},
@@ -35,6 +43,49 @@ pub(crate) struct Shared {
     pub(crate) tools: RwLock<Option<Arc<Vec<ToolView>>>>,
     /// Running calls by progress token.
     pub(crate) calls: Mutex<HashMap<ProgressToken, RunningCall>>,
+    /// Where a bridge passes the server's requests and notifications on; `None` answers here.
+    pub(crate) relay: Option<Arc<dyn Relay>>,
+}
+
+/// A bridge's way back to its own client (the agent): what the server asks of its client
+/// (sampling, roots, elicitation) and tells it (list changes, resource updates, log lines)
+/// goes there instead of being answered by Latch. Progress is not relayed here: it belongs
+/// to a call, and the bridge maps it to the agent's own progress token.
+pub(crate) trait Relay: Send + Sync + 'static {
+    /// The client capabilities to announce to the server (the agent's); `None`: Latch's own.
+    fn capabilities(&self) -> Option<ClientCapabilities>;
+    /// Pass a server→client request on and return the answer; `cancel` fires when the server
+    /// cancels its request.
+    fn request(
+        &self,
+        request: ServerRequest,
+        cancel: CancellationToken,
+    ) -> futures::future::BoxFuture<'static, Result<ClientResult, ErrorData>>;
+    /// Pass a notification on (best effort).
+    fn notify(&self, notification: ServerNotification) -> futures::future::BoxFuture<'static, ()>;
+}
+
+impl Shared {
+    async fn relay_notification(&self, notification: ServerNotification) {
+        if let Some(relay) = &self.relay {
+            relay.notify(notification).await;
+        }
+    }
+}
+
+/// The relay's answer when it is not the kind the request asked for.
+fn unexpected(answer: &ClientResult) -> ErrorData {
+    let kind = serde_json::to_value(answer)
+        .ok()
+        .and_then(|v| {
+            v.as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+        })
+        .unwrap_or_default();
+    ErrorData::internal_error(
+        format!("the client answered with another kind of result ({kind})"),
+        None,
+    )
 }
 
 pub(crate) struct RunningCall {
@@ -50,11 +101,15 @@ pub(crate) struct LatchHandler {
 
 impl ClientHandler for LatchHandler {
     fn get_info(&self) -> ClientConfig {
-        let mut capabilities = ClientCapabilities::default();
-        capabilities.elicitation = Some(
-            ElicitationCapability::new()
-                .with_form(FormElicitationCapability::new().with_schema_validation(true)),
-        );
+        let relayed = self.shared.relay.as_ref().and_then(|r| r.capabilities());
+        let capabilities = relayed.unwrap_or_else(|| {
+            let mut capabilities = ClientCapabilities::default();
+            capabilities.elicitation = Some(
+                ElicitationCapability::new()
+                    .with_form(FormElicitationCapability::new().with_schema_validation(true)),
+            );
+            capabilities
+        });
         ClientConfig::new(
             capabilities,
             Implementation::new(crate::CLIENT_NAME, crate::CLIENT_VERSION),
@@ -99,6 +154,72 @@ impl ClientHandler for LatchHandler {
         self.shared.events.publish(Event::ToolsChanged {
             server: self.shared.server.clone(),
         });
+        self.shared
+            .relay_notification(ToolListChangedNotification::default().into())
+            .await;
+    }
+
+    async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.shared
+            .relay_notification(ResourceListChangedNotification::default().into())
+            .await;
+    }
+
+    async fn on_prompt_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.shared
+            .relay_notification(PromptListChangedNotification::default().into())
+            .await;
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.shared
+            .relay_notification(ResourceUpdatedNotification::new(params).into())
+            .await;
+    }
+
+    async fn on_custom_notification(
+        &self,
+        notification: CustomNotification,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.shared.relay_notification(notification.into()).await;
+    }
+
+    #[allow(deprecated)]
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        let Some(relay) = &self.shared.relay else {
+            return Err(ErrorData::method_not_found::<
+                rmcp::model::CreateMessageRequestMethod,
+            >());
+        };
+        let request = ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params));
+        match relay.request(request, context.ct).await? {
+            ClientResult::CreateMessageResult(result) => Ok(*result),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    #[allow(deprecated)]
+    async fn list_roots(
+        &self,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, ErrorData> {
+        let Some(relay) = &self.shared.relay else {
+            return Ok(ListRootsResult::default());
+        };
+        let request = ServerRequest::ListRootsRequest(ListRootsRequest::default());
+        match relay.request(request, context.ct).await? {
+            ClientResult::ListRootsResult(result) => Ok(result),
+            other => Err(unexpected(&other)),
+        }
     }
 
     // Logging is deprecated from protocol 2026-07-28 on, but servers on 2025-11-25 and earlier
@@ -119,13 +240,23 @@ impl ClientHandler for LatchHandler {
             logger: params.logger.clone(),
             data: params.data.clone(),
         });
+        self.shared
+            .relay_notification(LoggingMessageNotification::new(params).into())
+            .await;
     }
 
     async fn create_elicitation(
         &self,
         request: ElicitRequestParams,
-        _context: RequestContext<RoleClient>,
+        context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
+        if let Some(relay) = &self.shared.relay {
+            let relayed = ServerRequest::ElicitRequest(ElicitRequest::new(request));
+            return match relay.request(relayed, context.ct).await? {
+                ClientResult::ElicitResult(result) => Ok(result),
+                other => Err(unexpected(&other)),
+            };
+        }
         // Read the request through its wire form: rmcp's typed schema is not ours to depend on.
         let wire = serde_json::to_value(&request).unwrap_or_default();
         let asked = ElicitationRequest {
