@@ -22,6 +22,8 @@ fn main() {
             "read_config",
             "save_config",
             "import_config",
+            "plan_export",
+            "apply_export",
             "settings",
             "answer_elicitation",
             "open_external",

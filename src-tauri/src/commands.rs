@@ -4,8 +4,9 @@
 use latch_core::{
     ToolView,
     app::{
-        AppError, CallRecord, ConfigText, DoctorReport, ElicitationAnswer, FlowInput, ImportReport,
-        ImportSource, Latch, Preset, ProbeView, ServerEntryInput, ServerView, SettingsView,
+        AppError, CallRecord, ConfigText, DoctorReport, ElicitationAnswer, ExportDone,
+        ExportPlanView, FlowInput, ImportReport, ImportSource, Latch, Preset, ProbeView,
+        ServerEntryInput, ServerView, SettingsView,
     },
 };
 use serde_json::Value;
@@ -141,6 +142,25 @@ pub async fn save_config(latch: State<'_, Latch>, text: String) -> Result<Vec<Se
 #[tauri::command]
 pub async fn import_config(latch: State<'_, Latch>, source: ImportSource) -> Result<ImportReport> {
     latch.import_config(source).await
+}
+
+#[tauri::command]
+pub async fn plan_export(
+    latch: State<'_, Latch>,
+    app: ImportSource,
+    names: Vec<String>,
+) -> Result<ExportPlanView> {
+    latch.plan_export(app, names).await
+}
+
+#[tauri::command]
+pub async fn apply_export(
+    latch: State<'_, Latch>,
+    app: ImportSource,
+    names: Vec<String>,
+    diff: String,
+) -> Result<ExportDone> {
+    latch.apply_export(app, names, diff).await
 }
 
 #[tauri::command]

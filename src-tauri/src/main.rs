@@ -85,6 +85,8 @@ fn main() {
             commands::read_config,
             commands::save_config,
             commands::import_config,
+            commands::plan_export,
+            commands::apply_export,
             commands::settings,
             commands::answer_elicitation,
             commands::open_external,

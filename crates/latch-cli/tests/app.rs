@@ -10,7 +10,10 @@ use std::{path::Path, time::Duration};
 use common::{Everything, Mode, oidc::OidcPeer};
 use latch_core::{
     ConnectionState,
-    app::{AppEvent, AuthView, CallStatus, Latch, LatchOptions, ServerEntryInput, StepStatus},
+    app::{
+        AppEvent, AuthView, CallStatus, Latch, LatchOptions, ServerEntryInput, SignInKind,
+        StepStatus,
+    },
     auth::BrowserMode,
     history::History,
     secrets::SecretStore,
@@ -88,6 +91,11 @@ async fn add_connect_call_cancel_and_keep_the_history() {
     );
     assert!(view.tool_count.unwrap() >= 12, "{view:?}");
     assert_eq!(view.auth, AuthView::None);
+    assert_eq!(
+        view.sign_in,
+        SignInKind::None,
+        "it answered without a token"
+    );
     let connected_event = drain(&mut events).into_iter().any(|e| {
         matches!(e, AppEvent::ServerChanged { server } if server.name == "everything"
             && matches!(server.state, ConnectionState::Connected { .. }))

@@ -4,6 +4,7 @@
 //! over [`Latch`]; everything that decides anything is here, testable without a webview.
 
 mod access;
+mod agents;
 mod doctor;
 pub mod dto;
 mod host;
@@ -22,6 +23,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 pub use access::{connect_options, grant_store, signs_in_unattended};
+pub use agents::find_latch_binary;
 pub use dto::*;
 pub use host::AppHost;
 pub use presets::{MADGICX_CREDENTIALS, presets};
@@ -90,6 +92,8 @@ struct Live {
     /// The server's last 401 challenge (names the scopes to ask for).
     challenge: Option<String>,
     sign_in: Option<tokio::task::AbortHandle>,
+    /// The server answered without a token: it needs no sign-in (until it says otherwise).
+    open: bool,
 }
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -333,6 +337,7 @@ impl Latch {
                     live.server_info = Some(connection.server_info());
                     live.problem = None;
                     live.challenge = None;
+                    live.open = grant.is_none();
                 }
                 self.record_doctor(doctor::report(
                     name,
@@ -352,6 +357,7 @@ impl Latch {
                     let mut live = self.inner.live.lock().unwrap();
                     let live = live.entry(name.to_owned()).or_default();
                     live.problem = problem_of(&error);
+                    live.open = false;
                     if let ConnectError::AuthRequired { challenge, .. } = &error {
                         live.challenge = challenge.clone();
                     }
@@ -962,7 +968,8 @@ impl Latch {
             ServerConfig::Remote(_) => self.grant(name).await,
             ServerConfig::Command(_) => None,
         };
-        let (state, tool_count, server_info, problem) = {
+        let has_grant = grant.is_some();
+        let (state, tool_count, server_info, problem, open) = {
             let live = self.inner.live.lock().unwrap();
             match live.get(name) {
                 Some(l) => (
@@ -970,8 +977,9 @@ impl Latch {
                     l.tool_count,
                     l.server_info.clone(),
                     l.problem.clone(),
+                    l.open,
                 ),
-                None => (ConnectionState::Disconnected, None, None, None),
+                None => (ConnectionState::Disconnected, None, None, None, false),
             }
         };
         let auth = match (problem, grant) {
@@ -1021,6 +1029,8 @@ impl Latch {
                     SignInKind::ClientCredentials
                 } else if !remote.headers.is_empty() && remote.auth.is_none() {
                     SignInKind::Headers
+                } else if open && !has_grant {
+                    SignInKind::None
                 } else {
                     SignInKind::Oauth
                 }

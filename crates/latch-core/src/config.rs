@@ -5,6 +5,7 @@
 //! overwritten — the error names the file, line and column instead. Secrets stay out of the
 //! file through `${secret:NAME}` and `${env:NAME}` placeholders, expanded only when connecting.
 
+pub mod agents;
 mod apps;
 mod error;
 mod export;
@@ -18,6 +19,7 @@ mod redact;
 
 use std::path::PathBuf;
 
+pub use agents::{ExportApplied, ExportPlan, plan_export};
 pub use apps::ExternalApp;
 pub use error::ConfigError;
 pub use export::export;

@@ -5,6 +5,7 @@ import { actions } from "../state/actions";
 import { useStore } from "../state/store";
 import { authBadge, canSignIn, statusOf, transportLabel } from "../lib/views";
 import { Confirm } from "./Modal";
+import { UseInDialog } from "./UseInDialog";
 
 export function ServerList({ onAdd, onEdit, onCredentials }: { onAdd: () => void; onEdit: (s: ServerView) => void; onCredentials: (s: ServerView) => void }) {
   const servers = useStore((s) => s.servers);
@@ -77,6 +78,7 @@ type CardProps = {
 
 export const ServerCard = memo(function ServerCard({ server, selected, now, onEdit, onCredentials }: CardProps) {
   const [confirmRemove, setConfirmRemove] = useState(false);
+  const [useIn, setUseIn] = useState(false);
   const status = statusOf(server.state);
   const badge = authBadge(server, now);
   const busy = server.state.state === "connecting" || server.state.state === "signingIn";
@@ -145,10 +147,14 @@ export const ServerCard = memo(function ServerCard({ server, selected, now, onEd
         <button type="button" className="btn btn-ghost btn-small" onClick={() => onEdit(server)} data-testid={`edit-${name}`}>
           Edit
         </button>
+        <button type="button" className="btn btn-ghost btn-small" onClick={() => setUseIn(true)} data-testid={`use-in-server-${name}`}>
+          Use in…
+        </button>
         <button type="button" className="btn btn-ghost btn-small btn-danger-text" onClick={() => setConfirmRemove(true)} data-testid={`remove-${name}`}>
           Remove
         </button>
       </div>
+      {useIn && <UseInDialog names={[name]} onClose={() => setUseIn(false)} />}
       {confirmRemove && (
         <Confirm
           title={`Remove ${name}?`}

@@ -7,6 +7,7 @@ import type { SettingsView } from "../bindings/SettingsView";
 import * as api from "../tauri/api";
 import { actions } from "../state/actions";
 import { store, upsertServer } from "../state/store";
+import { UseInDialog } from "./UseInDialog";
 
 const SOURCES: { id: ImportSource; label: string }[] = [
   { id: "claude", label: "Claude Desktop" },
@@ -24,6 +25,7 @@ export function SettingsPanel() {
   const [loaded, setLoaded] = useState("");
   const [configState, setConfigState] = useState<{ kind: "idle" | "loading" | "saving" } | { kind: "saved" } | { kind: "error"; message: string }>({ kind: "loading" });
   const [report, setReport] = useState<{ source: string; report: ImportReport } | { source: string; error: string } | null>(null);
+  const [useIn, setUseIn] = useState(false);
   const editorId = useId();
 
   const reload = () => {
@@ -150,6 +152,17 @@ export function SettingsPanel() {
             )}
           </div>
         )}
+      </section>
+
+      <section className="card">
+        <h2>Use your servers in other apps</h2>
+        <p className="muted small">Let Claude Desktop, Cursor or VS Code use every Latch server through Latch, which keeps the sign-ins. You see the changes before anything is written.</p>
+        <div className="row">
+          <button type="button" className="btn btn-secondary" onClick={() => setUseIn(true)} data-testid="use-in-all">
+            Use in…
+          </button>
+        </div>
+        {useIn && <UseInDialog names={[]} onClose={() => setUseIn(false)} />}
       </section>
 
       <section className="card">

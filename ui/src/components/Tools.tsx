@@ -1,6 +1,7 @@
 // The tools of the selected server: a search that stays instant for a thousand tools, and
 // cards that open the tool's description.
 import { memo, useDeferredValue, useId, useMemo, useState } from "react";
+import { plainText } from "../lib/views";
 import type { ToolView } from "../bindings/ToolView";
 
 export type IndexedTool = { tool: ToolView; haystack: string };
@@ -89,7 +90,7 @@ export const ToolCard = memo(function ToolCard({ tool, onOpen }: { tool: ToolVie
         <ToolBadges tool={tool} />
       </span>
       {title !== tool.name && <span className="tool-id mono small">{tool.name}</span>}
-      {tool.description ? <span className="tool-desc clamp-3">{tool.description}</span> : <span className="tool-desc muted">No description.</span>}
+      {tool.description ? <span className="tool-desc clamp-3">{plainText(tool.description)}</span> : <span className="tool-desc muted">No description.</span>}
     </button>
   );
 });

@@ -95,3 +95,15 @@ export function formatTime(ms: number | null | undefined): string {
   const d = new Date(ms);
   return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
+
+/** Markdown as the plain text a tool card shows in three lines: emphasis, code marks, link
+ * targets, headings and HTML tags dropped (the text stays text: React escapes it). */
+export function plainText(markdown: string): string {
+  return markdown
+    .replace(/<[^>]*>/g, "")
+    .replace(/!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)/g, "$1")
+    .replace(/(\*\*|__|\*|`)/g, "")
+    .replace(/^#{1,6}\s+/gm, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}

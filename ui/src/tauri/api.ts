@@ -6,6 +6,8 @@ import type { CallRecord } from "../bindings/CallRecord";
 import type { ConfigText } from "../bindings/ConfigText";
 import type { DoctorReport } from "../bindings/DoctorReport";
 import type { ElicitationAnswer } from "../bindings/ElicitationAnswer";
+import type { ExportDone } from "../bindings/ExportDone";
+import type { ExportPlanView } from "../bindings/ExportPlanView";
 import type { FlowInput } from "../bindings/FlowInput";
 import type { ImportReport } from "../bindings/ImportReport";
 import type { ImportSource } from "../bindings/ImportSource";
@@ -57,6 +59,10 @@ export const doctor = (name: string) => call<DoctorReport>("doctor", { name });
 export const readConfig = () => call<ConfigText>("read_config");
 export const saveConfig = (text: string) => call<ServerView[]>("save_config", { text });
 export const importConfig = (source: ImportSource) => call<ImportReport>("import_config", { source });
+/** "Use in…": what would be written into that app's config file (every server when `names` is empty). */
+export const planExport = (app: ImportSource, names: string[]) => call<ExportPlanView>("plan_export", { app, names });
+/** Writes the plan whose diff the person saw; rejects with kind `changed` when it is no longer that. */
+export const applyExport = (app: ImportSource, names: string[], diff: string) => call<ExportDone>("apply_export", { app, names, diff });
 export const settings = () => call<SettingsView>("settings");
 export const answerElicitation = (id: string, answer: ElicitationAnswer) => call<void>("answer_elicitation", { id, answer });
 export const startAtLogin = () => call<boolean>("start_at_login");

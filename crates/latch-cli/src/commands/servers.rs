@@ -1,7 +1,13 @@
 //! `latch servers …`: the servers file from the command line — add, list, remove, and
-//! import from / export to Claude Desktop, VS Code and Cursor.
+//! import from Claude Desktop, VS Code and Cursor, and export to them (`latch bridge` entries
+//! written into their config files, or `--print` of the servers in their format).
 
-use std::{collections::BTreeMap, path::PathBuf, process::ExitCode};
+use std::{
+    collections::BTreeMap,
+    io::{IsTerminal as _, Write as _},
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
@@ -47,10 +53,43 @@ pub enum ServersCommand {
         /// `claude`, `vscode`, `cursor`, or the path of a config file.
         source: Option<String>,
     },
-    /// Print the servers in another app's config format.
+    /// Let Claude Desktop, VS Code or Cursor use Latch's servers: writes a
+    /// `latch bridge NAME` entry per server into that app's config file.
+    #[command(
+        long_about = "Let Claude Desktop, VS Code or Cursor use Latch's servers. For each server \
+(all of them when none is named) an entry that starts `latch bridge NAME` — with the absolute path \
+of this `latch` — is written into the app's own config file; the app then reaches the server \
+through Latch, which keeps the sign-in. Other entries and settings in the file are kept as they \
+are (comments too). The changes are shown as a diff first; the old file is backed up to \
+FILE.latch-backup-<unix time>. An entry of the same name that Latch did not write is left alone \
+unless --replace is given (the command then exits non-zero after writing the rest).",
+        after_help = "Examples:\n  latch servers export claude              # all servers, asks before writing\n  \
+latch servers export cursor notion --yes  # just notion, no question\n  \
+latch servers export vscode --dry-run     # only show the diff\n  \
+latch servers export claude --print       # print Latch's servers in Claude's format"
+    )]
     Export {
+        /// The app: claude (Claude Desktop), vscode (the user's mcp.json) or cursor (~/.cursor/mcp.json).
         #[arg(value_enum, default_value_t = AppArg::Claude)]
         app: AppArg,
+        /// The servers to hand over (default: all of them).
+        names: Vec<String>,
+        /// Write without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Only show what would change.
+        #[arg(long, conflicts_with = "yes")]
+        dry_run: bool,
+        /// Write into this file instead of the app's usual one.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Overwrite entries of the same name that Latch did not write.
+        #[arg(long)]
+        replace: bool,
+        /// Print Latch's servers (as they are configured, not through the bridge) in the app's
+        /// format instead; writes nothing.
+        #[arg(long, conflicts_with_all = ["names", "yes", "dry_run", "file", "replace"])]
+        print: bool,
     },
 }
 
@@ -256,12 +295,163 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
                 }
             }
         }
-        ServersCommand::Export { app } => {
+        ServersCommand::Export {
+            app,
+            names,
+            yes,
+            dry_run,
+            file,
+            replace,
+            print,
+        } => {
             let config = ConfigFile::load_default()?;
-            output::json(&config::export(app.into(), &config.servers()))?;
+            if print {
+                output::json(&config::export(app.into(), &config.servers()))?;
+            } else {
+                let options = ExportOptions {
+                    yes,
+                    dry_run,
+                    replace,
+                    json,
+                };
+                return export(&config, app.into(), &names, file.as_deref(), options);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+struct ExportOptions {
+    yes: bool,
+    dry_run: bool,
+    replace: bool,
+    json: bool,
+}
+
+/// `latch servers export APP [NAME…]`: plan, show, ask, write.
+fn export(
+    config: &ConfigFile,
+    app: ExternalApp,
+    names: &[String],
+    file: Option<&Path>,
+    options: ExportOptions,
+) -> anyhow::Result<ExitCode> {
+    if config.names().is_empty() {
+        bail!("Latch has no servers yet — add one with `latch servers add NAME URL`");
+    }
+    let exe = std::env::current_exe().context("could not tell where this `latch` is")?;
+    let latch = exe
+        .canonicalize()
+        .with_context(|| format!("could not resolve {}", exe.display()))?;
+    let plan = config::plan_export(config, app, names, &latch, file, options.replace)?;
+    let path = plan.path.display().to_string();
+    let interactive = !options.json && std::io::stdin().is_terminal();
+    if !options.json {
+        print_diff(&plan.diff);
+    }
+    let write =
+        plan.has_changes() && !options.dry_run && (options.yes || (interactive && confirm(&path)?));
+    let applied = if write {
+        Some(config::agents::apply(&plan)?)
+    } else {
+        None
+    };
+
+    if options.json {
+        output::json(&json!({
+            "app": app.as_str(),
+            "path": path,
+            "latch": latch,
+            "diff": plan.diff,
+            "added": plan.added,
+            "updated": plan.updated,
+            "unchanged": plan.unchanged,
+            "conflicts": plan.conflicts,
+            "written": applied.as_ref().is_some_and(|a| a.written),
+            "backup": applied.as_ref().and_then(|a| a.backup.as_ref()),
+        }))?;
+    } else {
+        let mut lines = Vec::new();
+        if !plan.has_changes() {
+            lines.push(format!("{path} already has everything; nothing to change."));
+        } else if let Some(done) = &applied {
+            lines.push(format!(
+                "Wrote {path}{}.",
+                done.backup
+                    .as_ref()
+                    .map(|b| format!(" (the old file is kept as {})", b.display()))
+                    .unwrap_or_default()
+            ));
+            lines.push(format!(
+                "Restart {} (or reload its MCP servers) to use them.",
+                app.display_name()
+            ));
+        } else if options.dry_run {
+            lines.push(format!("Dry run: {path} was not changed."));
+        } else if interactive {
+            lines.push(format!("Nothing written; {path} was not changed."));
+        }
+        for (what, names) in [
+            ("Added", &plan.added),
+            ("Updated", &plan.updated),
+            ("Already there", &plan.unchanged),
+        ] {
+            if !names.is_empty() {
+                lines.push(format!("{what}: {}", names.join(", ")));
+            }
+        }
+        for line in lines {
+            println!("{line}");
+        }
+    }
+    if !plan.conflicts.is_empty() {
+        let (entries, them) = if plan.conflicts.len() == 1 {
+            ("an entry", "it was")
+        } else {
+            ("entries", "they were")
+        };
+        eprintln!(
+            "latch: {path} already has {entries} named {} that Latch did not write; {them} left alone — pass --replace to overwrite",
+            plan.conflicts.join(", ")
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    // `--json` without `--yes` is a look at the plan, not a refusal.
+    if plan.has_changes() && !write && !options.dry_run && !interactive && !options.json {
+        bail!("not written: pass --yes to write {path} (or --dry-run to only look)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks on the terminal; anything but y/yes is no.
+fn confirm(path: &str) -> anyhow::Result<bool> {
+    print!("Write these changes to {path}? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// The diff, red and green on a terminal (unless `NO_COLOR` is set).
+fn print_diff(diff: &str) {
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    for line in diff.lines() {
+        let code = match line.as_bytes().first() {
+            _ if !colour => None,
+            _ if line.starts_with("+++") || line.starts_with("---") => Some("1"),
+            Some(b'+') => Some("32"),
+            Some(b'-') => Some("31"),
+            Some(b'@') => Some("36"),
+            _ => None,
+        };
+        match code {
+            Some(code) => println!("\x1b[{code}m{line}\x1b[0m"),
+            None => println!("{line}"),
+        }
+    }
 }
 
 fn transport_name(kind: TransportKind) -> &'static str {

@@ -220,6 +220,41 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
 }
 
+/// What "Use in…" would change in another app's config file, shown before anything is
+/// written.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ExportPlanView {
+    pub app: ImportSource,
+    /// The other app's config file (created when missing).
+    pub path: String,
+    /// A unified diff of the change; empty when nothing would change.
+    pub diff: String,
+    pub added: Vec<String>,
+    /// Latch entries rewritten (the `latch` command moved).
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+    /// Entries of the same name that Latch did not write: left alone.
+    pub conflicts: Vec<String>,
+    /// The `latch` command the entries start (absolute); `None` when it was not found.
+    pub latch: Option<String>,
+    /// Why nothing can be written, in plain words (no `latch` command found).
+    pub problem: Option<String>,
+}
+
+/// What "Use in…" wrote.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ExportDone {
+    pub path: String,
+    /// The copy of the previous file, if there was one.
+    pub backup: Option<String>,
+    /// False when there was nothing to change.
+    pub written: bool,
+}
+
 /// Where things are kept, for the settings page.
 #[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]

@@ -241,7 +241,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_deep_link_reaches_the_sign_in_waiting_for_its_state() {
-        let listener = CallbackListener::get(None).await.unwrap();
+        // Its own port: the shared listener lives on the runtime of the test that made it,
+        // and `cargo test` runs every test of this module in one process.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listener = CallbackListener::get(Some(port)).await.unwrap();
         let waiting = listener.expect("deep-1");
         assert!(!deliver_callback("latch://other/callback?state=deep-1").await);
         assert!(!deliver_callback("https://evil.example/oauth/callback?state=deep-1").await);
