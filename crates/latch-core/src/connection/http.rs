@@ -2,6 +2,12 @@
 //! in [`super::sse`]. Both get the server's static headers on every request, and both retry
 //! with bounded back-off only while the server cannot be reached at all — when nothing was
 //! sent, repeating is safe.
+//!
+//! With a stored grant, requests go through [`RefreshOnce`]: rmcp's `AuthClient`, with each
+//! refresh checked under the grant's refresh lock against the token it replaces, so one
+//! expiry costs one refresh however many requests, connections and programs meet it.
+
+mod refresh_once;
 
 use std::{collections::HashMap, future::Future, sync::OnceLock, time::Duration};
 
@@ -16,6 +22,7 @@ use rmcp::{
 };
 use url::Url;
 
+use self::refresh_once::{OnceStore, RefreshOnce};
 use super::{
     ConnectError, ConnectOptions, LatchHandler,
     sse::{SseClientConfig, SseClientTransport},
@@ -91,9 +98,11 @@ pub(crate) async fn connect_streamable(
         let auth_client = auth_client.cloned();
         async move {
             let served = match auth_client {
-                // A stored grant: rmcp's AuthClient adds the token, refreshes it ahead of
-                // expiry, and on a 401 refreshes once and retries once.
+                // A stored grant: the token goes on every request, refreshed ahead of expiry;
+                // on a 401, one retry with a newer token — the stored one if another request
+                // or program already refreshed, else a refreshed one.
                 Some(client) => {
+                    let client = RefreshOnce(client);
                     handler
                         .serve(StreamableHttpClientTransport::with_client(client, config))
                         .await
@@ -111,8 +120,9 @@ pub(crate) async fn connect_streamable(
 }
 
 /// The HTTP client for a server with a token store: it sends the stored token when there is
-/// one, refreshes it ahead of expiry, and on a 401 refreshes once and retries once; with no
-/// token, requests go out bare and the server's 401 starts a sign-in.
+/// one, refreshes it ahead of expiry, and on a 401 retries once with a newer token; with no
+/// token, requests go out bare and the server's 401 starts a sign-in. Its manager sees the
+/// store through [`OnceStore`], so a refresh that finds the token already replaced is not sent.
 pub(crate) async fn authorized_client(
     url: &str,
     store: &SharedCredentialStore,
@@ -124,7 +134,7 @@ pub(crate) async fn authorized_client(
             url: url.to_owned(),
             reason: e.to_string(),
         })?;
-    manager.set_credential_store(store.clone());
+    manager.set_credential_store(OnceStore(store.clone()));
     let client = AuthClient::new(client(), manager);
     reload_grant(&client, store, settings).await?;
     Ok(client)
@@ -181,7 +191,7 @@ pub(crate) async fn connect_sse(
     // The legacy transport has no per-request hook: the current token goes in as a header.
     let mut headers = target.headers.clone();
     if let Some(auth_client) = auth_client {
-        let token = auth_client.get_access_token().await;
+        let token = RefreshOnce(auth_client.clone()).access_token().await;
         match token {
             Ok(token) => {
                 let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {

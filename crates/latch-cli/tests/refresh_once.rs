@@ -1,0 +1,111 @@
+//! One refresh per expiry, however many requests and connections meet it, against the oidc
+//! peer (3-second access tokens, rotating refresh tokens). Two connections on one grant stand
+//! for two programs (the app, the CLI, the bridge): each has its own rmcp `AuthorizationManager`,
+//! so only the grant's refresh lock and the "compare under the lock" rule keep them from
+//! refreshing one after the other.
+//!
+//! - The server's expiry before Latch's estimate (the stored lifetime made longer than the
+//!   server's): every request in flight gets a 401. Each 401 used to cost one refresh.
+//! - Both connections past the expiry (rmcp's proactive refresh): each used to refresh once.
+
+mod common;
+
+use std::{sync::Arc, time::Duration};
+
+use common::oidc::OidcPeer;
+use latch_core::{
+    ConnectOptions, Connection,
+    auth::{BrowserMode, SharedCredentialStore},
+    config::ServerConfig,
+    secrets::{GrantStore, SecretStore},
+};
+
+/// The grant of the test's one server, as a fresh store over the same file.
+fn grant(secrets: &SecretStore) -> GrantStore {
+    GrantStore::for_grant(secrets.clone(), "oidc", "", "default")
+}
+
+/// Two connections to the peer on one grant: the first signs in (headless), the second uses
+/// the stored grant.
+async fn two_connections(peer: &OidcPeer, secrets: &SecretStore) -> [Arc<Connection>; 2] {
+    let server = ServerConfig::remote(peer.mcp_url.clone());
+    let connect = |sign_in| {
+        let options = ConnectOptions {
+            credentials: Some(SharedCredentialStore::new(grant(secrets))),
+            sign_in,
+            ..ConnectOptions::default()
+        };
+        let server = server.clone();
+        async move {
+            Arc::new(
+                Connection::connect("oidc", &server, options)
+                    .await
+                    .expect("connects"),
+            )
+        }
+    };
+    let first = connect(Some(BrowserMode::Headless)).await;
+    let second = connect(None).await;
+    assert_eq!(peer.stats()["tokenSuccesses"]["authorization_code"], 1);
+    [first, second]
+}
+
+/// Ten calls at once on each connection, then: every call answered (checked by
+/// `add_concurrently`), exactly one refresh, and nothing refused, reused or revoked.
+async fn calls_cost_one_refresh(peer: &OidcPeer, connections: [Arc<Connection>; 2]) {
+    peer.reset_stats();
+    let [first, second] = &connections;
+    tokio::join!(
+        common::add_concurrently(first, 10),
+        common::add_concurrently(second, 10)
+    );
+    let stats = peer.stats();
+    assert_eq!(
+        stats["tokenRequests"]["refresh_token"], 1,
+        "one refresh for one expiry: {stats}"
+    );
+    assert_eq!(stats["tokenSuccesses"]["refresh_token"], 1, "{stats}");
+    assert_eq!(stats["tokenErrors"], serde_json::json!({}), "{stats}");
+    assert_eq!(stats["refreshTokenReuse"], 0, "{stats}");
+    assert_eq!(stats["grantsRevoked"], 0, "{stats}");
+    for connection in connections {
+        match Arc::try_unwrap(connection) {
+            Ok(connection) => connection.close().await,
+            Err(_) => panic!("calls still hold the connection"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_401s_at_one_server_side_expiry_share_one_refresh() {
+    let peer = OidcPeer::start(3);
+    let home = common::latch_home();
+    let secrets = SecretStore::file(home.path());
+    let connections = two_connections(&peer, &secrets).await;
+
+    // Latch believes the token lives an hour; the server ends it after 3 s. So no proactive
+    // refresh: every call goes out with the expired token and gets a 401.
+    let store = grant(&secrets);
+    let stored = store.load_blocking().unwrap().expect("a stored grant");
+    let mut json = serde_json::to_value(&stored).unwrap();
+    json["token_response"]["expires_in"] = 3600.into();
+    store
+        .save_blocking(&serde_json::from_value(json).unwrap())
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    calls_cost_one_refresh(&peer, connections).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_connections_past_an_expiry_share_one_refresh() {
+    let peer = OidcPeer::start(3);
+    let home = common::latch_home();
+    let secrets = SecretStore::file(home.path());
+    let connections = two_connections(&peer, &secrets).await;
+
+    // Both find the token expired before sending anything (rmcp's proactive refresh).
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    calls_cost_one_refresh(&peer, connections).await;
+}

@@ -1,0 +1,340 @@
+//! One refresh per token, however many requests meet its expiry. rmcp's `AuthClient` refreshes
+//! once per 401 and its proactive path once per caller that found the token nearly expired,
+//! each time with whatever grant it loads — so when several requests (or the app, the CLI and
+//! the bridge) meet one expiry, the grant is refreshed several times in a row. Here every
+//! refresh of a connection names the token it means to replace, and under the grant's refresh
+//! lock (across processes) a stored grant holding another token means someone refreshed
+//! meanwhile: nothing is sent, and the stored token is used.
+//!
+//! Two pieces: [`RefreshOnce`], the `StreamableHttpClient` a connection uses (rmcp's
+//! `AuthClient`'s reaction to a 401, with the token named), and [`OnceStore`], the credential
+//! store the connection's `AuthorizationManager` sees, which applies the rule when the guard is
+//! taken. The refresh itself stays rmcp's, so `on_refresh_token_rejected`, scopes and the
+//! client registration work as before.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+};
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use http::{HeaderName, HeaderValue};
+use oauth2::TokenResponse as _;
+use rmcp::{
+    model::ClientJsonRpcMessage,
+    transport::{
+        AuthClient,
+        auth::{AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials},
+        streamable_http_client::{
+            StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
+            StreamableHttpResponseLimits,
+        },
+    },
+};
+use zeroize::Zeroizing;
+
+use crate::auth::SharedCredentialStore;
+
+tokio::task_local! {
+    /// The refresh this task may make, while it asks the manager for a token.
+    static ROUND: Arc<Round>;
+}
+
+/// One request for a token: which token a refresh would replace, and the newer one found
+/// instead under the lock.
+#[derive(Default)]
+struct Round {
+    replacing: Mutex<Option<Zeroizing<String>>>,
+    newer: Mutex<Option<String>>,
+}
+
+impl Round {
+    /// The first grant loaded in the round, when none was named: rmcp's proactive refresh
+    /// loads the grant, finds it nearly expired, then refreshes — that load is what it replaces.
+    fn remember(&self, stored: Option<&StoredCredentials>) {
+        let mut replacing = self.replacing.lock().unwrap_or_else(|e| e.into_inner());
+        if replacing.is_none() {
+            *replacing = access_token(stored).map(|t| Zeroizing::new(t.to_owned()));
+        }
+    }
+
+    /// Under the lock: the stored token, when it is not the one this round replaces.
+    fn superseded_by(&self, stored: Option<&StoredCredentials>) -> Option<String> {
+        let replacing = self.replacing.lock().unwrap_or_else(|e| e.into_inner());
+        let old = replacing.as_ref()?;
+        access_token(stored)
+            .filter(|now| *now != old.as_str())
+            .map(str::to_owned)
+    }
+}
+
+fn access_token(stored: Option<&StoredCredentials>) -> Option<&str> {
+    stored?
+        .token_response
+        .as_ref()
+        .map(|t| t.access_token().secret().as_str())
+}
+
+/// Run `get` (which asks the manager for a token) as a round replacing `replacing` — or, with
+/// `None`, the first grant it loads. A refresh that found a newer token under the lock gives
+/// that token.
+async fn round(
+    replacing: Option<&str>,
+    get: impl Future<Output = Result<String, AuthError>>,
+) -> Result<String, AuthError> {
+    let round = Arc::new(Round {
+        replacing: Mutex::new(replacing.map(|t| Zeroizing::new(t.to_owned()))),
+        ..Round::default()
+    });
+    let result = ROUND.scope(round.clone(), get).await;
+    let newer = round.newer.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match (result, newer) {
+        (Err(_), Some(newer)) => {
+            tracing::debug!("the token was refreshed meanwhile; using the stored one");
+            Ok(newer)
+        }
+        (result, _) => result,
+    }
+}
+
+/// The grant's store as a connection's `AuthorizationManager` sees it: the same store, and
+/// under the refresh lock, a refresh whose token was replaced meanwhile is refused (the round
+/// takes the stored token instead). Outside a round — the keeper, sign-in — it changes nothing.
+pub(super) struct OnceStore(pub(super) SharedCredentialStore);
+
+#[async_trait]
+impl CredentialStore for OnceStore {
+    async fn load(&self) -> Result<Option<StoredCredentials>, AuthError> {
+        let stored = self.0.load().await?;
+        let _ = ROUND.try_with(|round| round.remember(stored.as_ref()));
+        Ok(stored)
+    }
+
+    async fn save(&self, credentials: StoredCredentials) -> Result<(), AuthError> {
+        self.0.save(credentials).await
+    }
+
+    async fn clear(&self) -> Result<(), AuthError> {
+        self.0.clear().await
+    }
+
+    async fn on_refresh_token_rejected(
+        &self,
+        credentials: &StoredCredentials,
+    ) -> Result<(), AuthError> {
+        self.0.on_refresh_token_rejected(credentials).await
+    }
+
+    async fn acquire_refresh_guard(&self) -> Result<Option<CredentialRefreshGuard>, AuthError> {
+        let guard = self.0.acquire_refresh_guard().await?;
+        let Ok(round) = ROUND.try_with(Arc::clone) else {
+            return Ok(guard);
+        };
+        let stored = self.0.load().await?;
+        if let Some(newer) = round.superseded_by(stored.as_ref()) {
+            *round.newer.lock().unwrap_or_else(|e| e.into_inner()) = Some(newer);
+            return Err(AuthError::CredentialStoreError(
+                "the token was refreshed meanwhile".into(),
+            ));
+        }
+        Ok(guard)
+    }
+}
+
+/// rmcp's `AuthClient` as a connection's HTTP client, reacting to a 401 with a refresh that
+/// names the rejected token (see the module docs).
+#[derive(Clone)]
+pub(crate) struct RefreshOnce(pub(crate) AuthClient<reqwest::Client>);
+
+type Error = StreamableHttpError<reqwest::Error>;
+
+impl RefreshOnce {
+    /// The token to send: the stored one, refreshed first when it is (nearly) expired — by
+    /// rmcp's rule — unless another program already did.
+    pub(crate) async fn access_token(&self) -> Result<String, AuthError> {
+        round(None, async {
+            self.0.auth_manager.lock().await.get_access_token().await
+        })
+        .await
+    }
+
+    /// A token to use instead of `rejected`: the stored one if it already differs, else a
+    /// refreshed one.
+    async fn replace(&self, rejected: &str) -> Result<String, AuthError> {
+        let refreshed = round(Some(rejected), async {
+            let manager = self.0.auth_manager.lock().await;
+            let token = manager.refresh_token().await?;
+            Ok(token.access_token().secret().clone())
+        })
+        .await;
+        match refreshed {
+            Err(AuthError::TokenRefreshRejected(_)) => Err(AuthError::AuthorizationRequired),
+            other => other,
+        }
+    }
+
+    /// `call` with the token; on a 401, once more with a newer token when there is one. With
+    /// no token the request goes out bare, and the 401's challenge starts a sign-in.
+    async fn call<T, F, Fut>(&self, token: Option<String>, call: F) -> Result<T, Error>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let token = match token {
+            Some(token) => Some(token),
+            None => match self.access_token().await {
+                Ok(token) => Some(token),
+                Err(AuthError::AuthorizationRequired) => None,
+                Err(error) => return Err(error.into()),
+            },
+        };
+        match call(token.clone()).await {
+            Err(StreamableHttpError::AuthRequired(challenge)) => {
+                let Some(sent) = token else {
+                    return Err(StreamableHttpError::AuthRequired(challenge));
+                };
+                match self.replace(&sent).await {
+                    Ok(newer) if newer != sent => call(Some(newer)).await,
+                    Ok(_) | Err(AuthError::AuthorizationRequired) => {
+                        Err(StreamableHttpError::AuthRequired(challenge))
+                    }
+                    Err(error) => Err(error.into()),
+                }
+            }
+            result => result,
+        }
+    }
+}
+
+type Events = BoxStream<'static, Result<sse_stream::Sse, sse_stream::Error>>;
+
+impl StreamableHttpClient for RefreshOnce {
+    type Error = reqwest::Error;
+
+    async fn post_message(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        token: Option<String>,
+        headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<StreamableHttpPostResponse, Error> {
+        self.call(token, |token| {
+            let http = &self.0.http_client;
+            http.post_message(
+                uri.clone(),
+                message.clone(),
+                session_id.clone(),
+                token,
+                headers.clone(),
+            )
+        })
+        .await
+    }
+
+    async fn post_message_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        token: Option<String>,
+        headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<StreamableHttpPostResponse, Error> {
+        self.call(token, |token| {
+            self.0.http_client.post_message_with_max_sse_event_size(
+                uri.clone(),
+                message.clone(),
+                session_id.clone(),
+                token,
+                headers.clone(),
+                max_sse_event_size,
+            )
+        })
+        .await
+    }
+
+    async fn post_message_with_response_limits(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        token: Option<String>,
+        headers: HashMap<HeaderName, HeaderValue>,
+        limits: StreamableHttpResponseLimits,
+    ) -> Result<StreamableHttpPostResponse, Error> {
+        self.call(token, |token| {
+            self.0.http_client.post_message_with_response_limits(
+                uri.clone(),
+                message.clone(),
+                session_id.clone(),
+                token,
+                headers.clone(),
+                limits,
+            )
+        })
+        .await
+    }
+
+    async fn delete_session(
+        &self,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        token: Option<String>,
+        headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<(), Error> {
+        self.call(token, |token| {
+            self.0.http_client.delete_session(
+                uri.clone(),
+                session_id.clone(),
+                token,
+                headers.clone(),
+            )
+        })
+        .await
+    }
+
+    async fn get_stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        token: Option<String>,
+        headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<Events, Error> {
+        self.call(token, |token| {
+            self.0.http_client.get_stream(
+                uri.clone(),
+                session_id.clone(),
+                last_event_id.clone(),
+                token,
+                headers.clone(),
+            )
+        })
+        .await
+    }
+
+    async fn get_stream_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        token: Option<String>,
+        headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<Events, Error> {
+        self.call(token, |token| {
+            self.0.http_client.get_stream_with_max_sse_event_size(
+                uri.clone(),
+                session_id.clone(),
+                last_event_id.clone(),
+                token,
+                headers.clone(),
+                max_sse_event_size,
+            )
+        })
+        .await
+    }
+}
