@@ -12,6 +12,7 @@ fn main() {
             "sign_in",
             "cancel_sign_in",
             "sign_out",
+            "use_account",
             "set_credentials",
             "list_tools",
             "call_tool",

@@ -67,8 +67,9 @@ pub async fn sign_in(
     latch: State<'_, Latch>,
     name: String,
     flow: Option<FlowInput>,
+    account: Option<String>,
 ) -> Result<ServerView> {
-    latch.sign_in(&name, flow).await
+    latch.sign_in(&name, flow, account).await
 }
 
 #[tauri::command]
@@ -77,8 +78,21 @@ pub fn cancel_sign_in(latch: State<'_, Latch>, name: String) {
 }
 
 #[tauri::command]
-pub async fn sign_out(latch: State<'_, Latch>, name: String) -> Result<ServerView> {
-    latch.sign_out(&name).await
+pub async fn sign_out(
+    latch: State<'_, Latch>,
+    name: String,
+    account: Option<String>,
+) -> Result<ServerView> {
+    latch.sign_out(&name, account).await
+}
+
+#[tauri::command]
+pub async fn use_account(
+    latch: State<'_, Latch>,
+    name: String,
+    account: Option<String>,
+) -> Result<ServerView> {
+    latch.use_account(&name, account).await
 }
 
 #[tauri::command]

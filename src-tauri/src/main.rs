@@ -75,6 +75,7 @@ fn main() {
             commands::sign_in,
             commands::cancel_sign_in,
             commands::sign_out,
+            commands::use_account,
             commands::set_credentials,
             commands::list_tools,
             commands::call_tool,
@@ -187,9 +188,15 @@ fn deep_links(app: &tauri::AppHandle) {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("warn,rmcp::transport::worker=off,rmcp::transport::auth=error")
-    });
+    // rmcp's auth module logs the authorization code (and token responses) at debug: it never
+    // logs below info, whatever RUST_LOG asks for.
+    let filter = match EnvFilter::try_from_default_env() {
+        Ok(filter) => match "rmcp::transport::auth=info".parse() {
+            Ok(cap) => filter.add_directive(cap),
+            Err(_) => filter,
+        },
+        Err(_) => EnvFilter::new("warn,rmcp::transport::worker=off,rmcp::transport::auth=error"),
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -25,26 +25,51 @@ pub fn secret_store() -> anyhow::Result<SecretStore> {
     Ok(SecretStore::open()?)
 }
 
-/// Where the sign-in of server `name` is kept (shared with the app and the bridge).
-pub fn grant_store(secrets: &SecretStore, name: &str) -> SharedCredentialStore {
-    latch_core::app::grant_store(secrets, name)
+/// Where the sign-in of server `name` for `account` is kept (shared with the app and the
+/// bridge); `None` is the default account.
+pub fn grant_store(
+    secrets: &SecretStore,
+    name: &str,
+    account: Option<&str>,
+) -> SharedCredentialStore {
+    latch_core::app::grant_store(secrets, name, account)
 }
 
-/// Connect to the server `name` from the config, with its stored sign-in.
-pub async fn connect(name: &str) -> anyhow::Result<Connection> {
+/// `--account LABEL`, checked: `None` (and `default`) is the default account.
+pub fn account(label: Option<&str>) -> anyhow::Result<Option<String>> {
+    Ok(latch_core::app::parse_account(label)?)
+}
+
+/// `latch login NAME [--account LABEL]`, for messages.
+pub fn login_command(name: &str, account: Option<&str>) -> String {
+    match account {
+        Some(account) => format!("latch login {name} --account {account}"),
+        None => format!("latch login {name}"),
+    }
+}
+
+/// Connect to the server `name` from the config, with the stored sign-in of `account`
+/// (`--account`, checked; `None`: the default account).
+pub async fn connect(name: &str, account: Option<&str>) -> anyhow::Result<Connection> {
+    let account = self::account(account)?;
+    let account = account.as_deref();
     let config = load_config()?;
     let server = config.server(name)?;
     let secrets = secret_store()?;
     match Connection::connect(
         name,
         &server,
-        latch_core::app::connect_options(&secrets, name, &server),
+        latch_core::app::connect_options_for(&secrets, name, account, &server),
     )
     .await
     {
         Ok(connection) => Ok(connection),
         Err(error) if error.is_auth_required() => {
-            anyhow::bail!("{name} needs sign-in — run `latch login {name}`")
+            let who = account.map(|a| format!(" as {a}")).unwrap_or_default();
+            anyhow::bail!(
+                "{name} needs sign-in{who} — run `{}`",
+                login_command(name, account)
+            )
         }
         Err(error) => Err(error).with_context(|| format!("could not connect to {name}")),
     }

@@ -35,13 +35,27 @@ enum Command {
     Tools {
         /// The server's name (see `latch servers list`).
         name: String,
+        /// Use this account's sign-in (see `latch login NAME --account LABEL`).
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
     },
     /// Call a tool: `latch call NAME TOOL a=2 b=3`.
     Call(CallArgs),
     /// Sign in to a server; the tokens go to the system keychain.
+    #[command(
+        after_help = "Several accounts on one server (two workspaces, two ad accounts): sign in to each\n\
+under its own label, then pick one with --account on tools, call and bridge (status lists each):\n  \
+latch login notion --account work\n  latch login notion --account home\n  \
+latch call notion search --account home query=plans\n\
+Without --account the sign-in is the account `default`."
+    )]
     Login {
         /// The server's name.
         name: String,
+        /// Sign in as this account: a label of your choice (letters, digits, `-_.@`, at most
+        /// 64), so one server can have several sign-ins. Default: the account `default`.
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
         /// Which sign-in to run (default: what the server's `auth` entry says, else the browser).
         #[arg(long, value_enum, default_value_t = commands::login::FlowArg::Auto)]
         flow: commands::login::FlowArg,
@@ -53,8 +67,11 @@ enum Command {
     Logout {
         /// The server's name.
         name: String,
+        /// Sign out of this account only (default: the account `default`); the others stay.
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
     },
-    /// Connect to every server (or one) and say how it stands.
+    /// Connect to every server (or one) and say how it stands, one row per signed-in account.
     Status {
         /// Only this server.
         name: Option<String>,
@@ -72,11 +89,16 @@ elicitation requests back to the agent. Latch signs in with the stored grant and
         after_help = "Configure an agent (Claude Desktop, Cursor, …) with:\n  \
 {\"mcpServers\": {\"notion\": {\"command\": \"latch\", \"args\": [\"bridge\", \"notion\"]}}}\n\
 Sign in first with the Latch app or `latch login notion`; until then the agent gets an error\n\
-saying so. With --login-if-needed the bridge opens the browser itself, once."
+saying so. With --login-if-needed the bridge opens the browser itself, once.\n\
+One bridge per account: `latch bridge notion --account work` uses the sign-in made with\n\
+`latch login notion --account work`."
     )]
     Bridge {
         /// The server's name (see `latch servers list`).
         name: String,
+        /// Use this account's sign-in (see `latch login NAME --account LABEL`).
+        #[arg(long, value_name = "LABEL")]
+        account: Option<String>,
         /// When the server needs a sign-in, open the system browser (once) instead of answering
         /// the agent with an error.
         #[arg(long)]
@@ -111,20 +133,26 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Servers(command) => commands::servers::run(command, json).await,
-            Command::Tools { name } => commands::tools::run(&name, json).await,
+            Command::Tools { name, account } => {
+                commands::tools::run(&name, account.as_deref(), json).await
+            }
             Command::Call(args) => commands::call::run(args, json).await,
             Command::Login {
                 name,
+                account,
                 flow,
                 browser,
-            } => commands::login::login(&name, flow, browser, json).await,
-            Command::Logout { name } => commands::login::logout(&name, json).await,
+            } => commands::login::login(&name, account.as_deref(), flow, browser, json).await,
+            Command::Logout { name, account } => {
+                commands::login::logout(&name, account.as_deref(), json).await
+            }
             Command::Status { name } => commands::status::run(name.as_deref(), json).await,
             Command::Credentials(command) => commands::credentials::run(command, json).await,
             Command::Bridge {
                 name,
+                account,
                 login_if_needed,
-            } => commands::bridge::run(&name, login_if_needed).await,
+            } => commands::bridge::run(&name, account.as_deref(), login_if_needed).await,
             Command::Demo { port, token_ttl } => commands::demo::run(port, token_ttl, json).await,
         }
     });
@@ -143,9 +171,15 @@ fn main() -> ExitCode {
 /// left out because every one of them also reaches the person as our own error line).
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("warn,rmcp::transport::worker=off,rmcp::transport::auth=error")
-    });
+    // rmcp's auth module logs the authorization code (and token responses) at debug: it never
+    // logs below info, whatever RUST_LOG asks for.
+    let filter = match EnvFilter::try_from_default_env() {
+        Ok(filter) => match "rmcp::transport::auth=info".parse() {
+            Ok(cap) => filter.add_directive(cap),
+            Err(_) => filter,
+        },
+        Err(_) => EnvFilter::new("warn,rmcp::transport::worker=off,rmcp::transport::auth=error"),
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

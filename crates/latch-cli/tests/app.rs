@@ -261,7 +261,7 @@ async fn needs_sign_in_then_signed_in_then_signed_out() {
         "{failed:?}"
     );
 
-    let view = latch.sign_in("oidc", None).await.unwrap();
+    let view = latch.sign_in("oidc", None, None).await.unwrap();
     assert!(
         matches!(view.state, ConnectionState::Connected { .. }),
         "{view:?}"
@@ -290,7 +290,7 @@ async fn needs_sign_in_then_signed_in_then_signed_out() {
     let tools = latch.list_tools("oidc").await.unwrap();
     assert!(!tools.is_empty());
 
-    let view = latch.sign_out("oidc").await.unwrap();
+    let view = latch.sign_out("oidc", None).await.unwrap();
     assert_eq!(view.auth, AuthView::None);
     assert_eq!(view.state, ConnectionState::Disconnected);
     assert_eq!(

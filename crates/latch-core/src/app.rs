@@ -22,7 +22,10 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-pub use access::{connect_options, grant_store, signs_in_unattended};
+pub use access::{
+    accounts, connect_options, connect_options_for, grant, grant_store, parse_account,
+    signs_in_unattended, split_watch_key, watch_key,
+};
 pub use agents::find_latch_binary;
 pub use dto::*;
 pub use host::AppHost;
@@ -39,7 +42,7 @@ use crate::{
     connection::ServerInfoView,
     history::History,
     keeper::{Keeper, KeeperTarget},
-    secrets::{GrantStore, SecretStore, TokenMetadata, credential_key},
+    secrets::{DEFAULT_ACCOUNT, SecretStore, TokenMetadata, credential_key},
 };
 
 /// What the app needs to start Latch.
@@ -76,6 +79,8 @@ struct Inner {
     busy: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     calls: Mutex<HashMap<String, CancellationToken>>,
     doctor: Mutex<HashMap<String, DoctorReport>>,
+    /// The account each server's connection uses, when not the default one.
+    active_accounts: Mutex<HashMap<String, String>>,
     /// Refreshes every sign-in ahead of expiry while the app runs (the tray's job).
     keeper: Keeper,
 }
@@ -129,6 +134,7 @@ impl Latch {
                 busy: Mutex::default(),
                 calls: Mutex::default(),
                 doctor: Mutex::default(),
+                active_accounts: Mutex::default(),
                 keeper: Keeper::start(core_events.clone()),
                 core_events,
             }),
@@ -225,16 +231,31 @@ impl Latch {
         let mut config = self.load_config()?;
         let server = config.server(name).map_err(config_error)?;
         self.drop_connection(name).await;
+        let mut signed_in = self.accounts_of(name).await;
+        if !signed_in.iter().any(|a| a == DEFAULT_ACCOUNT) {
+            signed_in.push(DEFAULT_ACCOUNT.to_owned());
+        }
         if let ServerConfig::Remote(remote) = &server {
             // Revoke where possible; the entry goes either way.
-            let store = grant_store(&self.inner.secrets, name);
-            if let Err(reason) = auth::sign_out(&remote.url, &store).await {
-                tracing::warn!(server = name, %reason, "could not remove the sign-in of a removed server");
+            for account in &signed_in {
+                let store = grant_store(&self.inner.secrets, name, Some(account));
+                if let Err(reason) = auth::sign_out(&remote.url, &store).await {
+                    tracing::warn!(server = name, account, %reason, "could not remove the sign-in of a removed server");
+                }
             }
+            let secrets = self.inner.secrets.clone();
+            let owned = name.to_owned();
+            let _ = tokio::task::spawn_blocking(move || {
+                crate::secrets::clear_accounts(&secrets, &owned)
+            })
+            .await;
         }
         config.remove_server(name).map_err(config_error)?;
         config.save().map_err(config_error)?;
-        self.inner.keeper.forget(name);
+        for account in &signed_in {
+            self.inner.keeper.forget(&watch_key(name, Some(account)));
+        }
+        self.inner.active_accounts.lock().unwrap().remove(name);
         self.inner.live.lock().unwrap().remove(name);
         self.inner.doctor.lock().unwrap().remove(name);
         let history = self.inner.history.clone();
@@ -315,7 +336,9 @@ impl Latch {
             return Ok(connection);
         }
         let server = self.server(name)?;
-        let mut options = connect_options(&self.inner.secrets, name, &server);
+        let account = self.active_account(name);
+        let mut options =
+            connect_options_for(&self.inner.secrets, name, account.as_deref(), &server);
         options.events = self.inner.core_events.clone();
         options.host = self.inner.host.clone();
         options.connect_attempts = 2;
@@ -404,17 +427,33 @@ impl Latch {
 
     /// Sign in to `name` (the browser, a device code or client credentials), then connect.
     /// `SignInUrl` / `DeviceCode` events tell the UI what to show meanwhile.
-    pub async fn sign_in(&self, name: &str, flow: Option<FlowInput>) -> Result<ServerView> {
+    ///
+    /// `account` is the label of the account to sign in as ("Add another account"); once
+    /// signed in, the app's connection uses it. `None` signs in again as the account in use
+    /// (see [`Latch::use_account`]); `"default"` is the account without a label.
+    pub async fn sign_in(
+        &self,
+        name: &str,
+        flow: Option<FlowInput>,
+        account: Option<String>,
+    ) -> Result<ServerView> {
         let ServerConfig::Remote(remote) = self.server(name)? else {
             return Err(AppError::new(
                 "noSignIn",
                 format!("{name} runs on this computer: it needs no sign-in"),
             ));
         };
+        let account = match account {
+            Some(label) => {
+                parse_account(Some(label.trim())).map_err(|e| AppError::new("invalidAccount", e))?
+            }
+            None => self.active_account(name),
+        };
         let settings =
             AuthSettings::from_server(name, &remote, &self.inner.secrets).map_err(config_error)?;
         self.drop_connection(name).await;
-        let mut options = SignInOptions::new(grant_store(&self.inner.secrets, name));
+        let mut options =
+            SignInOptions::new(grant_store(&self.inner.secrets, name, account.as_deref()));
         options.browser = self.inner.browser;
         options.events = self.inner.core_events.clone();
         options.secrets = Arc::new(self.inner.secrets.clone());
@@ -449,10 +488,25 @@ impl Latch {
         let server = ServerConfig::Remote(remote);
         match outcome {
             Ok(Ok(signed_in)) => {
+                if let Some(label) = account.clone() {
+                    let secrets = self.inner.secrets.clone();
+                    let owned = name.to_owned();
+                    let added = tokio::task::spawn_blocking(move || {
+                        crate::secrets::add_account(&secrets, &owned, &label)
+                    })
+                    .await;
+                    if !matches!(added, Ok(Ok(()))) {
+                        tracing::warn!(server = name, "could not add the account to the list");
+                    }
+                }
+                self.set_active_account(name, account.as_deref());
                 self.emit(AppEvent::SignInFinished {
                     server: name.to_owned(),
                     ok: true,
-                    message: format!("Signed in to {name}."),
+                    message: match &account {
+                        Some(label) => format!("Signed in to {name} as {label}."),
+                        None => format!("Signed in to {name}."),
+                    },
                 });
                 self.record_doctor(doctor::report(
                     name,
@@ -465,7 +519,7 @@ impl Latch {
                 if let Some(live) = self.inner.live.lock().unwrap().get_mut(name) {
                     live.problem = None;
                 }
-                self.watch(name, &server);
+                self.watch(name, account.as_deref(), &server);
                 self.connect(name).await
             }
             Ok(Err(error)) => {
@@ -520,20 +574,55 @@ impl Latch {
         }
     }
 
-    /// Sign out: revoke at the sign-in server where it can, delete the tokens here.
-    pub async fn sign_out(&self, name: &str) -> Result<ServerView> {
+    /// Sign out of `account` (`None`: the account in use): revoke at the sign-in server
+    /// where it can, delete the tokens here. When it was the account in use, the connection
+    /// moves to another signed-in account (the default one first), if any.
+    pub async fn sign_out(&self, name: &str, account: Option<String>) -> Result<ServerView> {
         let ServerConfig::Remote(remote) = self.server(name)? else {
             return Err(AppError::new(
                 "noSignIn",
                 format!("{name} runs on this computer: it has no sign-in"),
             ));
         };
-        self.drop_connection(name).await;
-        let store = grant_store(&self.inner.secrets, name);
+        let active = self.active_account(name);
+        let account = match account {
+            Some(label) => {
+                parse_account(Some(label.trim())).map_err(|e| AppError::new("invalidAccount", e))?
+            }
+            None => active.clone(),
+        };
+        let was_active = account == active;
+        if was_active {
+            self.drop_connection(name).await;
+        }
+        let store = grant_store(&self.inner.secrets, name, account.as_deref());
         auth::sign_out(&remote.url, &store)
             .await
             .map_err(|e| AppError::new("signOut", format!("Could not sign out of {name}: {e}")))?;
-        self.inner.keeper.forget(name);
+        if let Some(label) = account.clone() {
+            let secrets = self.inner.secrets.clone();
+            let owned = name.to_owned();
+            let _ = tokio::task::spawn_blocking(move || {
+                crate::secrets::remove_account(&secrets, &owned, &label)
+            })
+            .await;
+        }
+        self.inner
+            .keeper
+            .forget(&watch_key(name, account.as_deref()));
+        if !was_active {
+            let view = self.server_view(name).await?;
+            self.emit(AppEvent::ServerChanged {
+                server: view.clone(),
+            });
+            return Ok(view);
+        }
+        let next = self.accounts_of(name).await.into_iter().next();
+        self.set_active_account(name, next.as_deref());
+        if let Some(live) = self.inner.live.lock().unwrap().get_mut(name) {
+            live.problem = None;
+            live.challenge = None;
+        }
         self.set_state(name, ConnectionState::Disconnected);
         let view = self.server_view(name).await?;
         self.emit(AppEvent::ServerChanged {
@@ -568,13 +657,92 @@ impl Latch {
         Ok(())
     }
 
+    /// The sign-in the app's connection to `name` uses (that of the account in use).
     async fn grant(&self, name: &str) -> Option<TokenMetadata> {
-        let store = GrantStore::for_grant(self.inner.secrets.clone(), name, "", "default");
+        let store = grant(
+            &self.inner.secrets,
+            name,
+            self.active_account(name).as_deref(),
+        );
         tokio::task::spawn_blocking(move || store.metadata().ok().flatten())
             .await
             .ok()
             .flatten()
             .filter(|m| m.has_access_token)
+    }
+
+    // ---- accounts ----
+
+    /// The account the app's connection to `name` uses; `None` is the default account.
+    pub fn active_account(&self, name: &str) -> Option<String> {
+        self.inner
+            .active_accounts
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+    }
+
+    fn set_active_account(&self, name: &str, account: Option<&str>) {
+        let mut active = self.inner.active_accounts.lock().unwrap();
+        match account {
+            Some(label) if label != DEFAULT_ACCOUNT => {
+                active.insert(name.to_owned(), label.to_owned());
+            }
+            _ => {
+                active.remove(name);
+            }
+        }
+    }
+
+    /// The labels signed in to `name`, the default account first.
+    async fn accounts_of(&self, name: &str) -> Vec<String> {
+        let secrets = self.inner.secrets.clone();
+        let owned = name.to_owned();
+        tokio::task::spawn_blocking(move || accounts(&secrets, &owned))
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Make the app's connection to `name` use `account` (`None` or `"default"`: the default
+    /// account), which must be signed in; remembered while the app runs. Reconnects with it.
+    pub async fn use_account(&self, name: &str, account: Option<String>) -> Result<ServerView> {
+        let account = parse_account(account.as_deref().map(str::trim))
+            .map_err(|e| AppError::new("invalidAccount", e))?;
+        let label = account.as_deref().unwrap_or(DEFAULT_ACCOUNT);
+        if !self.accounts_of(name).await.iter().any(|a| a == label) {
+            return Err(AppError::new(
+                "unknownAccount",
+                format!(
+                    "{name} has no account “{label}” signed in — add it with “Add another account”."
+                ),
+            ));
+        }
+        if self.active_account(name) == account {
+            return self.server_view(name).await;
+        }
+        let lock = self.busy_lock(name);
+        {
+            let _guard = lock.lock().await;
+            self.drop_connection(name).await;
+            self.set_active_account(name, account.as_deref());
+            let mut live = self.inner.live.lock().unwrap();
+            let live = live.entry(name.to_owned()).or_default();
+            live.problem = None;
+            live.challenge = None;
+            live.open = false;
+            live.server_info = None;
+            live.state = Some(ConnectionState::Disconnected);
+        }
+        // The card shows the outcome (connected, or needs sign-in); either is a good answer.
+        if let Err(error) = self.connection(name).await {
+            tracing::debug!(server = name, %error, "could not connect with the chosen account");
+        }
+        let view = self.server_view(name).await?;
+        self.emit(AppEvent::ServerChanged {
+            server: view.clone(),
+        });
+        Ok(view)
     }
 
     // ---- tools ----
@@ -929,21 +1097,30 @@ impl Latch {
             return;
         };
         for (name, server) in config.servers() {
-            self.watch(&name, &server);
+            if !matches!(server, ServerConfig::Remote(_)) {
+                continue;
+            }
+            self.watch(&name, None, &server);
+            for account in accounts(&self.inner.secrets, &name) {
+                if account != DEFAULT_ACCOUNT {
+                    self.watch(&name, Some(&account), &server);
+                }
+            }
         }
     }
 
-    fn watch(&self, name: &str, server: &ServerConfig) {
+    /// Keep the grant of `name`'s `account` fresh, under the keeper name [`watch_key`].
+    fn watch(&self, name: &str, account: Option<&str>, server: &ServerConfig) {
         let ServerConfig::Remote(remote) = server else {
             return;
         };
         match KeeperTarget::for_server(
             name,
             remote,
-            grant_store(&self.inner.secrets, name),
+            grant_store(&self.inner.secrets, name, account),
             Arc::new(self.inner.secrets.clone()),
         ) {
-            Ok(target) => self.inner.keeper.watch(name, target),
+            Ok(target) => self.inner.keeper.watch(watch_key(name, account), target),
             Err(error) => tracing::debug!(server = name, %error, "not kept fresh"),
         }
     }
@@ -968,6 +1145,11 @@ impl Latch {
             ServerConfig::Remote(_) => self.grant(name).await,
             ServerConfig::Command(_) => None,
         };
+        let active = self.active_account(name);
+        let accounts = match server {
+            ServerConfig::Remote(_) => self.account_views(name, active.as_deref()).await,
+            ServerConfig::Command(_) => Vec::new(),
+        };
         let has_grant = grant.is_some();
         let (state, tool_count, server_info, problem, open) = {
             let live = self.inner.live.lock().unwrap();
@@ -988,7 +1170,7 @@ impl Latch {
                 expires_at: grant.expires_at,
                 scopes: grant.scopes,
                 issuer: grant.issuer,
-                account: None,
+                account: Some(active.clone().unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned())),
                 refreshable: grant.has_refresh_token,
             },
             (Some(problem), None) => problem,
@@ -1062,7 +1244,37 @@ impl Latch {
             tool_count,
             server_info,
             demo,
+            accounts,
         }
+    }
+
+    /// The accounts signed in to `name`, for its card.
+    async fn account_views(&self, name: &str, active: Option<&str>) -> Vec<AccountView> {
+        let secrets = self.inner.secrets.clone();
+        let owned = name.to_owned();
+        let active = active.unwrap_or(DEFAULT_ACCOUNT).to_owned();
+        tokio::task::spawn_blocking(move || {
+            accounts(&secrets, &owned)
+                .into_iter()
+                .map(|label| {
+                    let meta = grant(&secrets, &owned, Some(&label))
+                        .metadata()
+                        .ok()
+                        .flatten();
+                    AccountView {
+                        active: label == active,
+                        expires_at: meta.as_ref().and_then(|m| m.expires_at),
+                        scopes: meta.as_ref().map(|m| m.scopes.clone()).unwrap_or_default(),
+                        issuer: meta.as_ref().and_then(|m| m.issuer.clone()),
+                        refreshable: meta.as_ref().is_some_and(|m| m.has_refresh_token),
+                        signed_in: meta.as_ref().is_some_and(|m| m.has_access_token),
+                        label,
+                    }
+                })
+                .collect()
+        })
+        .await
+        .unwrap_or_default()
     }
 
     /// Turn core events into UI events: state changes update the card; sign-in prompts pass
@@ -1106,10 +1318,17 @@ impl Latch {
                         verification_uri_complete,
                         expires_in,
                     }),
-                    Event::TokenRefreshed { server, .. } => latch.changed(&server).await,
-                    Event::RefreshFailed { server, .. } => latch.changed(&server).await,
+                    // The keeper names a grant `server` or `server#account` (see `watch_key`).
+                    Event::TokenRefreshed { server, .. } | Event::RefreshFailed { server, .. } => {
+                        latch.changed(split_watch_key(&server).0).await
+                    }
                     Event::NeedsSignIn { server, reason } => {
-                        latch.mark_needs_sign_in(&server, &reason).await
+                        let (name, account) = split_watch_key(&server);
+                        if account.map(str::to_owned) == latch.active_account(name) {
+                            latch.mark_needs_sign_in(name, &reason).await
+                        } else {
+                            latch.changed(name).await
+                        }
                     }
                     Event::ServerLog {
                         server,

@@ -25,18 +25,40 @@ pub struct BridgeOptions {
     /// When the server needs a sign-in, open the system browser once (instead of only
     /// answering the agent with an error that says how to sign in).
     pub login_if_needed: bool,
+    /// Which of the server's accounts to use (`latch bridge NAME --account LABEL`); `None` is
+    /// the default account.
+    pub account: Option<String>,
 }
 
 impl BridgeOptions {
-    /// Options with `--login-if-needed` set as given.
+    /// Options with `--login-if-needed` set as given, for the default account.
     pub fn new(login_if_needed: bool) -> Self {
-        Self { login_if_needed }
+        Self {
+            login_if_needed,
+            account: None,
+        }
+    }
+
+    /// The same options for the account `account` (`None`: the default account).
+    pub fn with_account(mut self, account: Option<String>) -> Self {
+        self.account = account;
+        self
     }
 }
 
 /// The message the agent gets while `server` needs a sign-in.
 pub fn sign_in_message(server: &str) -> String {
-    format!("Latch: sign in to {server} — open Latch or run `latch login {server}`")
+    sign_in_message_for(server, None)
+}
+
+/// The message the agent gets while `server`'s `account` needs a sign-in.
+pub fn sign_in_message_for(server: &str, account: Option<&str>) -> String {
+    match account {
+        Some(account) => format!(
+            "Latch: sign in to {server} as {account} — open Latch or run `latch login {server} --account {account}`"
+        ),
+        None => format!("Latch: sign in to {server} — open Latch or run `latch login {server}`"),
+    }
 }
 
 /// Serve the agent on this process's stdin/stdout until it closes them.
@@ -71,6 +93,7 @@ where
         server,
         secrets,
         options.login_if_needed,
+        options.account.clone(),
         agent.clone(),
     ));
     let announcer = announce_sign_in_steps(&remote);

@@ -8,6 +8,7 @@
 //! Choosing the store: `LATCH_TOKEN_STORE=keychain|file|memory`, or unset for the keychain when
 //! it answers and the file `secrets.json` in Latch's folder when it does not.
 
+mod accounts;
 mod backend;
 mod chunked;
 mod error;
@@ -28,6 +29,10 @@ use serde::Serialize;
 use crate::config::{self, SecretSource};
 use backend::Backend;
 
+pub use accounts::{
+    DEFAULT_ACCOUNT, InvalidAccount, MAX_ACCOUNT_LEN, account_grant_key, account_label,
+    accounts_key, add_account, clear_accounts, list_accounts, remove_account, validate_account,
+};
 pub use error::SecretsError;
 pub use file::{FILE_NAME, LOCK_NAME};
 pub use grant::{GrantStore, TokenMetadata};

@@ -4,6 +4,7 @@ import type { ServerView } from "../bindings/ServerView";
 import { actions } from "../state/actions";
 import { useStore } from "../state/store";
 import { authBadge, canSignIn, statusOf, transportLabel } from "../lib/views";
+import { AccountSelect, AddAccountDialog } from "./Accounts";
 import { Confirm } from "./Modal";
 import { UseInDialog } from "./UseInDialog";
 
@@ -79,6 +80,7 @@ type CardProps = {
 export const ServerCard = memo(function ServerCard({ server, selected, now, onEdit, onCredentials }: CardProps) {
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [useIn, setUseIn] = useState(false);
+  const [addAccount, setAddAccount] = useState(false);
   const status = statusOf(server.state);
   const badge = authBadge(server, now);
   const busy = server.state.state === "connecting" || server.state.state === "signingIn";
@@ -125,6 +127,7 @@ export const ServerCard = memo(function ServerCard({ server, selected, now, onEd
           </span>
         )}
       </button>
+      <AccountSelect server={server} disabled={busy} />
       <div className="server-actions">
         <button type="button" className="btn btn-secondary btn-small" disabled={busy} onClick={() => void actions.connect(name)} data-testid={`connect-${name}`}>
           {connected || server.state.state === "failed" ? "Reconnect" : "Connect"}
@@ -144,6 +147,11 @@ export const ServerCard = memo(function ServerCard({ server, selected, now, onEd
             Sign out
           </button>
         )}
+        {server.signIn === "oauth" && (signedIn || server.accounts.length > 0) && (
+          <button type="button" className="btn btn-ghost btn-small" disabled={busy} onClick={() => setAddAccount(true)} data-testid={`add-account-${name}`}>
+            Add another account
+          </button>
+        )}
         <button type="button" className="btn btn-ghost btn-small" onClick={() => onEdit(server)} data-testid={`edit-${name}`}>
           Edit
         </button>
@@ -155,6 +163,7 @@ export const ServerCard = memo(function ServerCard({ server, selected, now, onEd
         </button>
       </div>
       {useIn && <UseInDialog names={[name]} onClose={() => setUseIn(false)} />}
+      {addAccount && <AddAccountDialog server={server} onClose={() => setAddAccount(false)} />}
       {confirmRemove && (
         <Confirm
           title={`Remove ${name}?`}

@@ -53,16 +53,35 @@ export function humanDuration(seconds: number): string {
   return `${Math.round(hours / 24)} days`;
 }
 
+/** The label of an account as the card shows it: `null` for the only, unlabelled one. */
+export function accountLabel(server: ServerView): string | null {
+  const auth = server.auth;
+  const label = auth.status === "signedIn" ? auth.account : (server.accounts.find((a) => a.active)?.label ?? null);
+  if (label == null) return null;
+  return label === "default" && server.accounts.length <= 1 ? null : label;
+}
+
+/** Labels are 1 to 64 letters, digits, `-`, `_`, `.` or `@` (checked again by the core). */
+export function accountLabelProblem(label: string): string | null {
+  const trimmed = label.trim();
+  if (trimmed === "") return "Give the account a name, like “work”.";
+  if (trimmed.length > 64) return "At most 64 characters.";
+  if (!/^[A-Za-z0-9._@-]+$/.test(trimmed)) return "Use letters, digits and - _ . @ only (no spaces).";
+  return null;
+}
+
 export function authBadge(server: ServerView, nowMs: number = Date.now()): { text: string; tone: Tone } {
   const auth: AuthView = server.auth;
   switch (auth.status) {
     case "signedIn": {
-      if (auth.expiresAt == null) return { text: "Signed in", tone: "ok" };
+      const account = accountLabel(server);
+      const who = account ? ` as ${account}` : "";
+      if (auth.expiresAt == null) return { text: `Signed in${who}`, tone: "ok" };
       const left = auth.expiresAt - Math.floor(nowMs / 1000);
       if (left <= 0) {
-        return auth.refreshable ? { text: "Signed in · renews when used", tone: "ok" } : { text: "Signed in · expired", tone: "warn" };
+        return auth.refreshable ? { text: `Signed in${who} · renews when used`, tone: "ok" } : { text: `Signed in${who} · expired`, tone: "warn" };
       }
-      return { text: `Signed in · expires in ${humanDuration(left)}`, tone: "ok" };
+      return { text: `Signed in${who} · expires in ${humanDuration(left)}`, tone: "ok" };
     }
     case "needsSignIn":
       return { text: "Needs sign-in", tone: "warn" };

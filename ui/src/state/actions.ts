@@ -53,10 +53,12 @@ export function createActions(store: Store = defaultStore) {
 
     connect: (name: string) => actions.serverCommand(() => api.connect(name)),
     disconnect: (name: string) => actions.serverCommand(() => api.disconnect(name)),
-    signOut: (name: string) => actions.serverCommand(() => api.signOut(name)),
-    async signIn(name: string, flow: FlowInput | null = null) {
+    signOut: (name: string, account: string | null = null) => actions.serverCommand(() => api.signOut(name, account)),
+    /** Switch the server's connection to another signed-in account. */
+    useAccount: (name: string, account: string) => actions.serverCommand(() => api.useAccount(name, account)),
+    async signIn(name: string, flow: FlowInput | null = null, account: string | null = null) {
       store.update((s) => ({ ...s, signIn: { ...s.signIn, [name]: s.signIn[name] ?? {} } }));
-      const ok = await actions.serverCommand(() => api.signIn(name, flow));
+      const ok = await actions.serverCommand(() => api.signIn(name, flow, account));
       store.update((s) => {
         if (!s.signIn[name]) return s;
         const signIn = { ...s.signIn };

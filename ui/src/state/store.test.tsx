@@ -26,6 +26,7 @@ export function server(name: string, patch: Partial<ServerView> = {}): ServerVie
     toolCount: null,
     serverInfo: null,
     demo: false,
+    accounts: [],
     ...patch,
   };
 }

@@ -44,9 +44,14 @@ export const probeUrl = (url: string) => call<ProbeView>("probe_url", { url });
 export const presets = () => call<Preset[]>("presets");
 export const connect = (name: string) => call<ServerView>("connect", { name });
 export const disconnect = (name: string) => call<ServerView>("disconnect", { name });
-export const signIn = (name: string, flow: FlowInput | null = null) => call<ServerView>("sign_in", { name, flow });
+/** Sign in; `account` is the label of the account to sign in as (`null`: the account in use). */
+export const signIn = (name: string, flow: FlowInput | null = null, account: string | null = null) =>
+  call<ServerView>("sign_in", { name, flow, account });
 export const cancelSignIn = (name: string) => call<void>("cancel_sign_in", { name });
-export const signOut = (name: string) => call<ServerView>("sign_out", { name });
+/** Sign out of `account` (`null`: the account in use); the server's other accounts stay. */
+export const signOut = (name: string, account: string | null = null) => call<ServerView>("sign_out", { name, account });
+/** Which signed-in account the app's connection to `name` uses (`null`: the default one). */
+export const useAccount = (name: string, account: string | null) => call<ServerView>("use_account", { name, account });
 export const setCredentials = (name: string, clientId: string, clientSecret: string) =>
   call<void>("set_credentials", { name, clientId, clientSecret });
 export const listTools = (name: string) => call<ToolView[]>("list_tools", { name });

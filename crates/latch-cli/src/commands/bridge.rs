@@ -6,10 +6,16 @@ use std::process::ExitCode;
 
 use latch_core::bridge::{self, BridgeOptions};
 
-pub async fn run(name: &str, login_if_needed: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    name: &str,
+    account: Option<&str>,
+    login_if_needed: bool,
+) -> anyhow::Result<ExitCode> {
+    let account = super::account(account)?;
     let config = super::load_config()?;
     let server = config.server(name)?;
     let secrets = super::secret_store()?;
-    bridge::run_stdio(name, server, secrets, BridgeOptions::new(login_if_needed)).await?;
+    let options = BridgeOptions::new(login_if_needed).with_account(account);
+    bridge::run_stdio(name, server, secrets, options).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -38,6 +38,9 @@ pub struct CallArgs {
     /// Where to save images, audio and binary resources (default: the system's temp folder).
     #[arg(long, value_name = "DIR")]
     pub save_dir: Option<PathBuf>,
+    /// Use this account's sign-in (see `latch login NAME --account LABEL`).
+    #[arg(long, value_name = "LABEL")]
+    pub account: Option<String>,
 }
 
 pub async fn run(args: CallArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -51,7 +54,7 @@ pub async fn run(args: CallArgs, json: bool) -> anyhow::Result<ExitCode> {
         },
         None => Map::new(),
     };
-    let connection = super::connect(&args.name).await?;
+    let connection = super::connect(&args.name, args.account.as_deref()).await?;
     let outcome = async {
         if !args.pairs.is_empty() {
             let tools = connection.list_tools().await?;

@@ -10,6 +10,7 @@ use latch_core::{
     Connection, Event,
     auth::{AuthSettings, BrowserMode, Flow, SignInOptions, sign_in, sign_out},
     config::ServerConfig,
+    secrets::{account_label, add_account, remove_account},
 };
 use serde_json::json;
 
@@ -61,17 +62,20 @@ impl From<BrowserArg> for BrowserMode {
 
 pub async fn login(
     name: &str,
+    account: Option<&str>,
     flow: FlowArg,
     browser: BrowserArg,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
+    let account = super::account(account)?;
+    let account = account.as_deref();
     let config = super::load_config()?;
     let ServerConfig::Remote(remote) = config.server(name)? else {
         bail!("{name} is a local command server: it needs no sign-in");
     };
     let secrets = super::secret_store()?;
     let settings = AuthSettings::from_server(name, &remote, &secrets)?;
-    let store = super::grant_store(&secrets, name);
+    let store = super::grant_store(&secrets, name, account);
     let mut options = SignInOptions::new(store.clone());
     options.browser = browser.into();
     options.secrets = std::sync::Arc::new(secrets.clone());
@@ -113,10 +117,14 @@ pub async fn login(
     let signed_in = sign_in(name, &remote.url, &settings, None, &options).await;
     printer.abort();
     let signed_in = signed_in?;
+    if let Some(account) = account {
+        add_account(&secrets, name, account)
+            .map_err(|e| anyhow::anyhow!("signed in, but could not list the account: {e}"))?;
+    }
 
     // Prove it: connect with the new grant and count the tools.
     let server = ServerConfig::Remote(remote);
-    let options = latch_core::app::connect_options(&secrets, name, &server);
+    let options = latch_core::app::connect_options_for(&secrets, name, account, &server);
     let connection = Connection::connect(name, &server, options).await?;
     let tools = connection.list_tools().await;
     connection.close().await;
@@ -124,6 +132,7 @@ pub async fn login(
     if json {
         output::json(&json!({
             "signedIn": name,
+            "account": account_label(account),
             "issuer": signed_in.issuer,
             "scopes": signed_in.scopes,
             "tools": tools.len(),
@@ -131,7 +140,8 @@ pub async fn login(
         }))?;
     } else {
         println!(
-            "Signed in to {name}{}. {} tools available. Tokens are kept in the {}.",
+            "Signed in to {name}{}{}. {} tools available. Tokens are kept in the {}.",
+            account.map(|a| format!(" as {a}")).unwrap_or_default(),
             signed_in
                 .issuer
                 .as_deref()
@@ -148,32 +158,45 @@ pub async fn login(
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn logout(name: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn logout(name: &str, account: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let account = super::account(account)?;
+    let account = account.as_deref();
     let config = super::load_config()?;
     let ServerConfig::Remote(remote) = config.server(name)? else {
         bail!("{name} is a local command server: it has no sign-in");
     };
     let secrets = super::secret_store()?;
-    let store = super::grant_store(&secrets, name);
+    let store = super::grant_store(&secrets, name, account);
     let outcome = sign_out(&remote.url, &store)
         .await
         .map_err(|e| anyhow::anyhow!("could not sign out of {name}: {e}"))?;
+    if let Some(account) = account {
+        remove_account(&secrets, name, account).map_err(|e| {
+            anyhow::anyhow!("signed out, but could not update the account list: {e}")
+        })?;
+    }
+    // "notion" or "notion as work" in the messages below.
+    let shown = &match account {
+        Some(account) => format!("{name} as {account}"),
+        None => name.to_owned(),
+    };
     if json {
         output::json(&json!({
             "signedOut": name,
+            "account": account_label(account),
             "hadGrant": outcome.had_grant,
             "revoked": outcome.revoked,
             "revokeProblem": outcome.revoke_problem,
         }))?;
     } else if !outcome.had_grant {
-        println!("{name} had no sign-in to remove.");
+        println!("{shown} had no sign-in to remove.");
     } else if outcome.revoked {
         println!(
-            "Signed out of {name}: the sign-in server revoked the grant and the tokens were deleted."
+            "Signed out of {shown}: the sign-in server revoked the grant and the tokens were deleted."
         );
     } else {
         println!(
-            "Signed out of {name}: the tokens were deleted here, but the sign-in server could not revoke them ({}).",
+            "Signed out of {shown}: the tokens were deleted here, but the sign-in server could not revoke them ({}).",
             outcome
                 .revoke_problem
                 .as_deref()

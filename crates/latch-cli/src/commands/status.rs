@@ -1,10 +1,13 @@
-//! `latch status [NAME]`: connect to each server (all at once) and say how it stands.
+//! `latch status [NAME]`: connect to each server (all at once) and say how it stands — one row
+//! per signed-in account of a server (`latch login NAME --account LABEL`), each checked with its
+//! own grant.
 
 use std::{process::ExitCode, time::Duration};
 
 use latch_core::{
     Connection, ConnectionState,
-    secrets::{GrantStore, TokenMetadata},
+    config::ServerConfig,
+    secrets::{DEFAULT_ACCOUNT, TokenMetadata},
 };
 use serde_json::json;
 
@@ -18,8 +21,34 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     };
     let secrets = super::secret_store()?;
     let secrets = &secrets;
-    let checks = servers.into_iter().map(|(name, server)| async move {
-        let mut options = latch_core::app::connect_options(secrets, &name, &server);
+    // One row per (server, account): a remote server's signed-in accounts, or its default
+    // account when it has none; a local command server has no account.
+    let rows: Vec<(String, ServerConfig, Option<String>)> = servers
+        .into_iter()
+        .flat_map(|(name, server)| {
+            let accounts = match server {
+                ServerConfig::Remote(_) => {
+                    let mut labels = latch_core::app::accounts(secrets, &name);
+                    if labels.is_empty() {
+                        labels.push(DEFAULT_ACCOUNT.to_owned());
+                    }
+                    labels.into_iter().map(Some).collect()
+                }
+                ServerConfig::Command(_) => vec![None],
+            };
+            accounts
+                .into_iter()
+                .map(move |account| (name.clone(), server.clone(), account))
+        })
+        .collect();
+    let accounts: Vec<Option<String>> = rows.iter().map(|(_, _, a)| a.clone()).collect();
+    let checks = rows.into_iter().map(|(name, server, account)| async move {
+        let mut options = latch_core::app::connect_options_for(
+            secrets,
+            &name,
+            account.as_deref().filter(|a| *a != DEFAULT_ACCOUNT),
+            &server,
+        );
         options.connect_attempts = 1;
         options.handshake_timeout = Duration::from_secs(15);
         match Connection::connect(&name, &server, options).await {
@@ -44,8 +73,10 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     let results = futures::future::join_all(checks).await;
     let grants: Vec<Option<TokenMetadata>> = results
         .iter()
-        .map(|(name, _, _)| {
-            GrantStore::for_grant(secrets.clone(), name, "", "default")
+        .zip(&accounts)
+        .map(|((name, _, _), account)| {
+            let account = account.as_deref()?;
+            latch_core::app::grant(secrets, name, Some(account))
                 .metadata()
                 .ok()
                 .flatten()
@@ -59,8 +90,15 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
         let list: Vec<_> = results
             .iter()
             .zip(&grants)
-            .map(|((name, state, info), grant)| {
-                json!({ "name": name, "state": state, "server": info, "signIn": grant })
+            .zip(&accounts)
+            .map(|(((name, state, info), grant), account)| {
+                json!({
+                    "name": name,
+                    "account": account,
+                    "state": state,
+                    "server": info,
+                    "signIn": grant,
+                })
             })
             .collect();
         output::json(&json!({
@@ -74,7 +112,8 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
         let rows: Vec<Vec<String>> = results
             .iter()
             .zip(&grants)
-            .map(|((name, state, info), grant)| {
+            .zip(&accounts)
+            .map(|(((name, state, info), grant), account)| {
                 let (label, detail) = match state {
                     ConnectionState::Connected { transport } => (
                         "connected".to_owned(),
@@ -96,10 +135,21 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
                     ConnectionState::Failed { reason } => ("failed".to_owned(), reason.clone()),
                     other => (format!("{other:?}"), String::new()),
                 };
-                vec![name.clone(), label, sign_in_label(grant.as_ref()), detail]
+                let account = match account.as_deref() {
+                    Some(DEFAULT_ACCOUNT) if grant.is_none() => "—".to_owned(),
+                    Some(label) => label.to_owned(),
+                    None => "—".to_owned(),
+                };
+                vec![
+                    name.clone(),
+                    account,
+                    label,
+                    sign_in_label(grant.as_ref()),
+                    detail,
+                ]
             })
             .collect();
-        output::table(&["NAME", "STATE", "SIGN-IN", "DETAIL"], &rows);
+        output::table(&["NAME", "ACCOUNT", "STATE", "SIGN-IN", "DETAIL"], &rows);
         match secrets.fallback_warning() {
             Some(warning) => println!("\nwarning: {warning}"),
             None => println!("\nTokens are kept in the {} store.", secrets.kind()),

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use crate::output;
 
-pub async fn run(name: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let connection = super::connect(name).await?;
+pub async fn run(name: &str, account: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let connection = super::connect(name, account).await?;
     let tools = connection.list_tools().await;
     connection.close().await;
     let tools = tools?;

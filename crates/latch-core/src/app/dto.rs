@@ -32,6 +32,29 @@ pub struct ServerView {
     pub server_info: Option<ServerInfoView>,
     /// Whether this is the demo server bundled with Latch.
     pub demo: bool,
+    /// The accounts signed in to this server (the default one first), with which one the
+    /// app's connection uses.
+    pub accounts: Vec<AccountView>,
+}
+
+/// One account signed in to a server (several accounts: two Notion workspaces, say).
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AccountView {
+    /// The account's label (`default` for a sign-in made without one).
+    pub label: String,
+    /// When the access token expires, unix seconds.
+    #[ts(type = "number | null")]
+    pub expires_at: Option<u64>,
+    pub scopes: Vec<String>,
+    pub issuer: Option<String>,
+    /// Whether Latch can refresh it without the person.
+    pub refreshable: bool,
+    /// False when the tokens were dropped (a refused refresh): it needs a sign-in again.
+    pub signed_in: bool,
+    /// Whether the app's connection to the server uses this account.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
@@ -309,6 +332,8 @@ impl std::error::Error for AppError {}
 #[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
 #[ts(export)]
+// A card per event, sent once per change: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum AppEvent {
     /// A card changed (state, sign-in, tool count).
     #[serde(rename_all = "camelCase")]

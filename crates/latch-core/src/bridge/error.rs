@@ -28,19 +28,20 @@ pub(crate) const CONNECTION_LOST: ErrorCode = ErrorCode(-32003);
 /// JSON-RPC error code for a request the agent cancelled (as LSP's `RequestCancelled`).
 pub(crate) const REQUEST_CANCELLED: ErrorCode = ErrorCode(-32800);
 
-/// The agent's error while `server` needs a sign-in.
-pub(crate) fn needs_sign_in(server: &str) -> ErrorData {
+/// The agent's error while `server` (signed in as `account`, `None` for the default account)
+/// needs a sign-in.
+pub(crate) fn needs_sign_in(server: &str, account: Option<&str>) -> ErrorData {
     ErrorData::new(
         NEEDS_SIGN_IN,
-        super::sign_in_message(server),
-        Some(json!({ "latch": "needs-sign-in", "server": server })),
+        super::sign_in_message_for(server, account),
+        Some(json!({ "latch": "needs-sign-in", "server": server, "account": account })),
     )
 }
 
-/// The agent's error when connecting to `server` failed.
-pub(crate) fn from_connect(server: &str, error: &ConnectError) -> ErrorData {
+/// The agent's error when connecting to `server` (as `account`) failed.
+pub(crate) fn from_connect(server: &str, account: Option<&str>, error: &ConnectError) -> ErrorData {
     if error.is_auth_required() {
-        return needs_sign_in(server);
+        return needs_sign_in(server, account);
     }
     ErrorData::new(
         CONNECTION_LOST,

@@ -47,6 +47,8 @@ const PROGRESS_SETTLE: std::time::Duration = std::time::Duration::from_millis(20
 /// The remote server NAME and the session with it.
 pub(crate) struct Remote {
     name: String,
+    /// Which of the server's accounts (`None`: the default one).
+    account: Option<String>,
     server: ServerConfig,
     secrets: SecretStore,
     login_if_needed: bool,
@@ -79,10 +81,12 @@ impl Remote {
         server: ServerConfig,
         secrets: SecretStore,
         login_if_needed: bool,
+        account: Option<String>,
         agent: Arc<AgentLink>,
     ) -> Self {
         Self {
             name: name.to_owned(),
+            account,
             server,
             secrets,
             login_if_needed,
@@ -145,7 +149,12 @@ impl Remote {
     }
 
     async fn open(&self) -> Result<Connection, ErrorData> {
-        let mut options = crate::app::connect_options(&self.secrets, &self.name, &self.server);
+        let mut options = crate::app::connect_options_for(
+            &self.secrets,
+            &self.name,
+            self.account.as_deref(),
+            &self.server,
+        );
         options.events = self.events.clone();
         let relay: Arc<dyn Relay> = self.agent.clone();
         match Connection::connect_relayed(
@@ -160,13 +169,30 @@ impl Remote {
             Err(error) if error.is_auth_required() && self.may_sign_in() => {
                 tracing::warn!(server = %self.name, "the server needs a sign-in; opening the browser (--login-if-needed)");
                 options.sign_in = Some(BrowserMode::System);
-                Connection::connect_relayed(&self.name, &self.server, options, Some(relay))
-                    .await
-                    .map_err(|e| error::from_connect(&self.name, &e))
+                let connection =
+                    Connection::connect_relayed(&self.name, &self.server, options, Some(relay))
+                        .await
+                        .map_err(|e| {
+                            error::from_connect(&self.name, self.account.as_deref(), &e)
+                        })?;
+                // The sign-in made a grant for this account: list it with the others.
+                if let Some(account) = self.account.clone() {
+                    let secrets = self.secrets.clone();
+                    let name = self.name.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        crate::secrets::add_account(&secrets, &name, &account)
+                    })
+                    .await;
+                }
+                Ok(connection)
             }
             Err(error) => {
                 tracing::warn!(server = %self.name, %error, "could not connect");
-                Err(error::from_connect(&self.name, &error))
+                Err(error::from_connect(
+                    &self.name,
+                    self.account.as_deref(),
+                    &error,
+                ))
             }
         }
     }
@@ -242,7 +268,7 @@ impl Remote {
                     *retried = true;
                     return Ok(());
                 }
-                Err(error::needs_sign_in(&self.name))
+                Err(error::needs_sign_in(&self.name, self.account.as_deref()))
             }
             Failure::Lost(reason) => {
                 tracing::warn!(server = %self.name, %reason, "the session with the server ended");
@@ -262,7 +288,7 @@ impl Remote {
 
     /// Whether the store holds a grant (which a new session could use).
     async fn has_grant(&self) -> bool {
-        crate::app::grant_store(&self.secrets, &self.name)
+        crate::app::grant_store(&self.secrets, &self.name, self.account.as_deref())
             .load()
             .await
             .is_ok_and(|g| g.is_some_and(|g| g.token_response.is_some()))

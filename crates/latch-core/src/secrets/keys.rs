@@ -32,7 +32,7 @@ pub fn secret_key(name: &str) -> String {
 }
 
 /// Percent-encodes every byte outside RFC 3986's unreserved set.
-fn encode(part: &str) -> String {
+pub(super) fn encode(part: &str) -> String {
     let mut out = String::with_capacity(part.len());
     for byte in part.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
