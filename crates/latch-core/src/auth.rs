@@ -9,6 +9,7 @@ mod callback;
 mod client_credentials;
 mod device;
 mod discovery;
+mod endpoints;
 mod headless;
 mod legacy;
 mod settings;
@@ -26,6 +27,9 @@ pub use settings::{AuthSettings, Flow};
 pub use sign_in::{SignInError, SignInOptions, SignedIn, sign_in};
 pub use sign_out::{SignedOut, sign_out};
 pub use store::SharedCredentialStore;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use {callback::fuzz_callback, sign_in::fuzz_challenge_scope};
 
 /// The issuer of the sign-in server behind the MCP server at `url` (its authorization
 /// endpoint when the metadata names no issuer), for the add dialog's probe.

@@ -145,6 +145,11 @@ impl CallbackListener {
     }
 
     fn route(&self, target: &str) -> (&'static str, Page) {
+        // Only an origin-form target (`/callback?…`): `@host/…` would otherwise become the
+        // authority of the URL built below (found by fuzz/callback_url).
+        if !target.starts_with('/') {
+            return ("400 Bad Request", Page::Unexpected);
+        }
         let Ok(url) = Url::parse(&format!("http://127.0.0.1:{}{target}", self.port)) else {
             return ("400 Bad Request", Page::Unexpected);
         };
@@ -200,6 +205,41 @@ fn page_html(page: Page) -> String {
     )
 }
 
+/// Fuzzing entry point (`fuzz/`, built with `--cfg fuzzing`): `target` as the request target
+/// of a request to the loopback listener, and `url` as a deep link. Two sign-ins wait (`s1`,
+/// `s2`); each may be answered at most once, and only by a `/callback` carrying its state.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub fn fuzz_callback(target: &str, url: &str) {
+    let listener = CallbackListener {
+        port: 8123,
+        pending: Mutex::new(HashMap::new()),
+    };
+    let mut waiting = [listener.expect("s1"), listener.expect("s2")];
+    let (status, _) = listener.route(target);
+    let (again, _) = listener.route(target);
+    let answered: Vec<String> = waiting
+        .iter_mut()
+        .filter_map(|rx| rx.try_recv().ok())
+        .collect();
+    assert!(answered.len() <= 1, "one request answered two sign-ins");
+    assert_eq!(status.starts_with("200"), answered.len() == 1);
+    assert!(
+        !again.starts_with("200"),
+        "a replayed callback was accepted"
+    );
+    if let Some(url) = answered.first() {
+        let parsed = Url::parse(url).expect("the listener hands over a URL");
+        assert_eq!(parsed.path(), "/callback");
+        assert_eq!(
+            parsed.host_str(),
+            Some("127.0.0.1"),
+            "{target:?} became {url}"
+        );
+    }
+    let _ = futures::executor::block_on(deliver_callback(url));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +273,13 @@ mod tests {
         let replay = get(listener.port, "/callback?code=c&state=s2").await;
         assert!(replay.starts_with("HTTP/1.1 400") && replay.contains("not waiting"));
         let evil = get(listener.port, "/callback?state=<script>alert(1)</script>").await;
+        let other_host = listener.expect("s3");
+        let authority = get(listener.port, "@evil.example/callback?code=c&state=s3").await;
+        assert!(
+            authority.starts_with("HTTP/1.1 400"),
+            "not an origin-form target"
+        );
+        drop(other_host);
         assert!(!evil.contains("<script>alert"));
         let denied = get(listener.port, "/callback?error=access_denied&state=s1").await;
         assert!(denied.contains("did not grant access"));

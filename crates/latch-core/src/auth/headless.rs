@@ -22,6 +22,7 @@ pub(crate) async fn follow(authorization_url: &str, redirect_uri: &str) -> Resul
         .build()
         .map_err(|e| e.to_string())?;
     let mut current = check_url_to_open(authorization_url)?;
+    let first = current.clone();
     for _ in 0..MAX_HOPS {
         let response = client
             .get(current.clone())
@@ -48,6 +49,10 @@ pub(crate) async fn follow(authorization_url: &str, redirect_uri: &str) -> Resul
             return Ok(next.to_string());
         }
         current = check_url_to_open(next.as_str())?;
+        // The sign-in pages may not send the agent to this machine or the local network
+        // unless they are there themselves, nor ever to a metadata service.
+        super::endpoints::check_hop(&first, &current)
+            .map_err(|e| format!("{} redirected elsewhere: {e}", where_(&first)))?;
     }
     Err(format!(
         "gave up after {MAX_HOPS} redirects without reaching the redirect URI"

@@ -8,6 +8,21 @@ use url::Url;
 
 use super::browser::check_url_to_open;
 
+/// The largest metadata document read.
+const MAX_METADATA_BYTES: usize = 1024 * 1024;
+
+/// The client for these requests: no redirects (a metadata request is not sent on to another
+/// address, like rmcp's discovery), a 30 s limit per request.
+fn client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(30))
+        .user_agent(concat!("latch/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 /// The root authorization-server metadata of the MCP server at `mcp_url`, when it has one.
 pub(crate) async fn root_metadata(mcp_url: &str) -> Result<AuthorizationMetadata, String> {
     let url = Url::parse(mcp_url).map_err(|e| e.to_string())?;
@@ -19,7 +34,7 @@ pub(crate) async fn root_metadata(mcp_url: &str) -> Result<AuthorizationMetadata
         "/.well-known/oauth-protected-resource".to_owned(),
     ] {
         let prm_url = url.join(&prm).map_err(|e| e.to_string())?;
-        let found = crate::connection::http_client()
+        let found = client()?
             .get(prm_url)
             .send()
             .await
@@ -31,7 +46,7 @@ pub(crate) async fn root_metadata(mcp_url: &str) -> Result<AuthorizationMetadata
     let well_known = url
         .join("/.well-known/oauth-authorization-server")
         .map_err(|e| e.to_string())?;
-    let response = crate::connection::http_client()
+    let mut response = client()?
         .get(well_known.clone())
         .header("MCP-Protocol-Version", "2025-03-26")
         .send()
@@ -44,12 +59,18 @@ pub(crate) async fn root_metadata(mcp_url: &str) -> Result<AuthorizationMetadata
             response.status().as_u16()
         ));
     }
-    let bytes = response
-        .bytes()
+    // Read at most 1 MiB, whatever the server says the length is and however slowly it
+    // sends (the client's timeout bounds the whole exchange).
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| e.without_url().to_string())?;
-    if bytes.len() > 1024 * 1024 {
-        return Err("the metadata document is larger than 1 MiB".into());
+        .map_err(|e| e.without_url().to_string())?
+    {
+        if bytes.len() + chunk.len() > MAX_METADATA_BYTES {
+            return Err("the metadata document is larger than 1 MiB".into());
+        }
+        bytes.extend_from_slice(&chunk);
     }
     let metadata: AuthorizationMetadata =
         serde_json::from_slice(&bytes).map_err(|e| format!("not valid metadata: {e}"))?;

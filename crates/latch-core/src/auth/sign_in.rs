@@ -327,6 +327,14 @@ fn challenge_scope(challenge: Option<&str>) -> Option<String> {
     })
 }
 
+/// Fuzzing entry point (`fuzz/`, built with `--cfg fuzzing`): the scope Latch reads from a
+/// `WWW-Authenticate` challenge.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub fn fuzz_challenge_scope(challenge: &str) -> Option<String> {
+    challenge_scope(Some(challenge))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -704,6 +704,39 @@ impl EventSizeLimiter {
     }
 }
 
+/// Fuzzing entry point (`fuzz/`, built with `--cfg fuzzing`): `data` as the body of an SSE
+/// response, cut into chunks, through the size limiter, the SSE parser, the JSON-RPC parse of
+/// each event and the `endpoint` resolution — the path every byte a server sends takes.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub fn fuzz_sse_body(data: &[u8]) {
+    let (chunk, body) = match data.split_first() {
+        Some((&first, rest)) => (usize::from(first % 32) + 1, rest),
+        None => (1, data),
+    };
+    let chunks: Vec<reqwest::Result<Bytes>> = body
+        .chunks(chunk)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let limited = SizeLimited::new(futures::stream::iter(chunks).boxed(), 4096);
+    let sse_url = Url::parse("http://127.0.0.1:8080/sse?token=x").expect("a fixed URL");
+    futures::executor::block_on(async {
+        let mut events = SseStream::from_bytes_stream(limited);
+        while let Some(event) = events.next().await {
+            let Ok(event) = event else { break };
+            if event.event.as_deref() == Some("endpoint") {
+                let data = event.data.as_deref().unwrap_or_default().trim();
+                let _ = resolve_endpoint(&sse_url, data);
+            }
+            if let Some(data) = &event.data {
+                assert!(preview(data, PREVIEW_CHARS).chars().count() <= PREVIEW_CHARS);
+                let _ = truncate_bytes(data, MAX_CHALLENGE_BYTES);
+            }
+            let _ = parse_event(event);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

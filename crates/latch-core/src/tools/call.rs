@@ -143,6 +143,46 @@ impl CallError {
     }
 }
 
+/// How long one page of `tools/list` may take.
+const LIST_PAGE_TIMEOUT: Duration = Duration::from_secs(60);
+/// At most this many pages, and this many tools, are listed: a server that hands out cursors
+/// forever (or millions of tools) gets an error, not an endless loop.
+const MAX_LIST_PAGES: usize = 1_000;
+const MAX_TOOLS: usize = 100_000;
+
+/// Every page of `tools/list`, each within [`LIST_PAGE_TIMEOUT`], bounded in pages and tools.
+async fn list_all_tools(
+    peer: &rmcp::Peer<rmcp::RoleClient>,
+) -> Result<Vec<rmcp::model::Tool>, CallError> {
+    let mut tools = Vec::new();
+    let mut cursor = None;
+    for _ in 0..MAX_LIST_PAGES {
+        let params = rmcp::model::PaginatedRequestParams::default().with_cursor(cursor);
+        // Dropping the request on timeout cancels it (rmcp tells the server).
+        let page = tokio::time::timeout(LIST_PAGE_TIMEOUT, peer.list_tools(Some(params)))
+            .await
+            .map_err(|_| CallError::TimedOut {
+                seconds: LIST_PAGE_TIMEOUT.as_secs(),
+            })?
+            .map_err(|e| CallError::from_service(e, " while listing tools"))?;
+        tools.extend(page.tools);
+        if tools.len() > MAX_TOOLS {
+            return Err(CallError::Disconnected {
+                while_: " while listing tools",
+                reason: format!("the server lists more than {MAX_TOOLS} tools"),
+            });
+        }
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            return Ok(tools);
+        }
+    }
+    Err(CallError::Disconnected {
+        while_: " while listing tools",
+        reason: format!("the server's tool list goes on for more than {MAX_LIST_PAGES} pages"),
+    })
+}
+
 impl Connection {
     /// Every tool of the server (all pages), from the cache when the server has not said
     /// its list changed since.
@@ -150,13 +190,7 @@ impl Connection {
         if let Some(tools) = self.shared.tools.read().await.clone() {
             return Ok(tools);
         }
-        let list = || async {
-            self.service
-                .peer()
-                .list_all_tools()
-                .await
-                .map_err(|e| CallError::from_service(e, " while listing tools"))
-        };
+        let list = || list_all_tools(self.service.peer());
         let tools = self.signing_in_when_asked(list).await?;
         let tools = Arc::new(tools.iter().map(ToolView::from_rmcp).collect::<Vec<_>>());
         *self.shared.tools.write().await = Some(tools.clone());
