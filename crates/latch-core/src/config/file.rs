@@ -256,7 +256,7 @@ fn backup_path(path: &Path) -> PathBuf {
 }
 
 /// Saving through a symlink replaces the file it points at, not the link.
-fn resolve_symlink(path: &Path) -> PathBuf {
+pub(super) fn resolve_symlink(path: &Path) -> PathBuf {
     match fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => {
             fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
@@ -273,7 +273,7 @@ fn create_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-fn write_temp(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+pub(super) fn write_temp(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let stem = target.file_name().unwrap_or_default().to_string_lossy();
     loop {
@@ -309,7 +309,7 @@ fn restrict(_: &Path) -> io::Result<()> {
 }
 
 /// Makes the rename durable; best effort (not every platform can open a directory).
-fn sync_dir(path: &Path) {
+pub(super) fn sync_dir(path: &Path) {
     #[cfg(unix)]
     if let Some(dir) = path.parent()
         && let Ok(d) = fs::File::open(dir)
