@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! latch-bench throughput URL [--calls N] [--concurrency C] [--runs R] [--warmup W]
+//!                             [--raw-protocol-version V]
 //! latch-bench sign-in MCP_URL [--runs R] [--warmup W]
 //! latch-bench keeper MCP_URL [--servers N] [--seconds S]
 //! ```
@@ -11,8 +12,10 @@
 //! - `throughput`: one Latch session to a Streamable HTTP server (server-everything), `echo`
 //!   called `--calls` times one after another, then `--calls` times with `--concurrency` in
 //!   flight; per-call latency of the sequential calls; and the same `tools/call` JSON-RPC sent
-//!   by a minimal raw HTTP client (reqwest, one POST per call, on a session it opened itself) as
-//!   the baseline the client-side overhead is measured against.
+//!   by a minimal raw HTTP client (reqwest, one POST per call, on a session it opened itself,
+//!   speaking the protocol version Latch's session negotiated) as the baseline the client-side
+//!   overhead is measured against, sequentially and with `--concurrency` in flight (the ceiling
+//!   any client can reach against that server).
 //! - `sign-in`: `latch_core::auth::sign_in` with the headless agent against the oidc peer, a
 //!   fresh in-memory token store each time (so discovery, registration, authorization and the
 //!   code exchange all run).
@@ -143,33 +146,64 @@ async fn throughput(options: &Options) -> Result<Value> {
         .await
         .context("connecting with latch-core")?;
     connection.list_tools().await?;
+    // The raw baseline must speak the same protocol version: servers answer differently by
+    // version (the TS SDK's server sends 2025-11-25 clients a priming SSE event first, and
+    // @hono/node-server then waits a `setTimeout` tick, ~1 ms, before writing the response).
+    // `--raw-protocol-version` overrides it, to see what the version alone costs.
+    let protocol_version = match options.values.get("raw-protocol-version") {
+        Some(version) => version.clone(),
+        None => connection.server_info().protocol_version,
+    };
+    let raw = RawSession::open(&options.url, &protocol_version).await?;
 
+    // Each Latch run is followed by the raw client's run, so that both see the same machine
+    // (other work on the cores drifts over seconds, and it shows in every figure).
     let mut sequential_rates = Vec::new();
+    let mut raw_sequential_rates = Vec::new();
     let mut latencies = Vec::new();
+    let mut raw_latencies = Vec::new();
+    // This process's CPU time per sequential call (all its threads: what the client costs).
+    let mut cpu_per_call = Vec::new();
+    let mut raw_cpu_per_call = Vec::new();
+    let cpu_us = || cpu_time().map(|(_, run_ms)| run_ms * 1e3);
     for run in 0..warmup + runs {
-        let start = Instant::now();
+        let (start, cpu) = (Instant::now(), cpu_us()?);
         let run_latencies = sequential(&connection, calls).await?;
         let rate = calls as f64 / start.elapsed().as_secs_f64();
+        let cpu = (cpu_us()? - cpu) / calls as f64;
+        let (start, raw_cpu) = (Instant::now(), cpu_us()?);
+        let raw_run_latencies = raw.sequential(calls).await?;
+        let raw_rate = calls as f64 / start.elapsed().as_secs_f64();
+        let raw_cpu = (cpu_us()? - raw_cpu) / calls as f64;
         if run >= warmup {
             sequential_rates.push(rate);
             latencies.push(run_latencies);
+            cpu_per_call.push(cpu);
+            raw_sequential_rates.push(raw_rate);
+            raw_latencies.push(raw_run_latencies);
+            raw_cpu_per_call.push(raw_cpu);
         }
     }
     let mut concurrent_rates = Vec::new();
+    let mut raw_concurrent_rates = Vec::new();
     for run in 0..warmup + runs {
         let start = Instant::now();
         concurrent(&connection, calls, in_flight).await?;
         let rate = calls as f64 / start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        raw.concurrent(calls, in_flight).await?;
+        let raw_rate = calls as f64 / start.elapsed().as_secs_f64();
         if run >= warmup {
             concurrent_rates.push(rate);
+            raw_concurrent_rates.push(raw_rate);
         }
     }
     connection.close().await;
+    raw.close().await;
 
-    let raw = raw_baseline(&options.url, calls, runs, warmup).await?;
     // Per measured run: p50 and p99 of Latch's and of the raw client's sequential calls.
     let latch: Vec<Value> = latencies.iter_mut().map(|l| percentiles(l)).collect();
-    let raw: Vec<Value> = raw.into_iter().map(|mut l| percentiles(&mut l)).collect();
+    let raw: Vec<Value> = raw_latencies.iter_mut().map(|l| percentiles(l)).collect();
     let field = |list: &[Value], name: &str| -> Vec<f64> {
         list.iter().filter_map(|p| p[name].as_f64()).collect()
     };
@@ -179,10 +213,15 @@ async fn throughput(options: &Options) -> Result<Value> {
     Ok(json!({
         "calls": calls,
         "concurrency": in_flight,
+        "protocol_version": protocol_version,
         "sequential_calls_per_s": sequential_rates,
         "concurrent_calls_per_s": concurrent_rates,
         "latency_p50_us": field(&latch, "p50"),
         "latency_p99_us": field(&latch, "p99"),
+        "cpu_per_call_us": cpu_per_call,
+        "raw_cpu_per_call_us": raw_cpu_per_call,
+        "raw_sequential_calls_per_s": raw_sequential_rates,
+        "raw_concurrent_calls_per_s": raw_concurrent_rates,
         "raw_latency_p50_us": field(&raw, "p50"),
         "raw_latency_p99_us": field(&raw, "p99"),
         "overhead_p50_us": minus(field(&latch, "p50"), field(&raw, "p50")),
@@ -202,85 +241,115 @@ fn percentiles(samples: &mut [Duration]) -> Value {
     json!({ "p50": at(0.5), "p99": at(0.99), "min": at(0.0), "max": at(1.0), "n": samples.len() })
 }
 
-/// The same `tools/call` echo requests from a minimal Streamable HTTP client: reqwest, one POST
-/// each, the answer (JSON or a short SSE stream) read to the end. Latencies of each measured run.
-async fn raw_baseline(
-    url: &str,
-    calls: usize,
-    runs: u64,
-    warmup: u64,
-) -> Result<Vec<Vec<Duration>>> {
-    let client = reqwest::Client::new();
-    let post = |body: Value, session: Option<String>| {
-        let mut request = client
-            .post(url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-06-18");
-        if let Some(session) = session {
-            request = request.header("mcp-session-id", session);
-        }
-        request.body(body.to_string()).send()
-    };
-    let init = post(
-        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "raw-baseline", "version": "0"}}}),
-        None,
-    )
-    .await?
-    .error_for_status()?;
-    let session = init
-        .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    init.bytes().await?;
-    post(
-        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        session.clone(),
-    )
-    .await?
-    .error_for_status()?
-    .bytes()
-    .await?;
-    let mut latencies = Vec::new();
-    let mut id = 1u64;
-    for run in 0..warmup + runs {
-        let mut run_latencies = Vec::with_capacity(calls);
-        for i in 0..calls {
-            id += 1;
-            let start = Instant::now();
-            let body = post(
-                json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                    "params": {"name": "echo", "arguments": echo_args(i)}}),
-                session.clone(),
+/// A minimal Streamable HTTP client, the baseline: reqwest, one `POST` of the same `tools/call`
+/// echo request per call, the answer (JSON or a short SSE stream) read to the end, on a session
+/// opened with `protocol_version` (sent in `initialize` and as `MCP-Protocol-Version` on every
+/// request, as the spec asks).
+struct RawSession {
+    client: reqwest::Client,
+    url: String,
+    protocol_version: String,
+    session: Option<String>,
+    next_id: std::sync::atomic::AtomicUsize,
+}
+
+impl RawSession {
+    async fn open(url: &str, protocol_version: &str) -> Result<Self> {
+        let mut raw = Self {
+            client: reqwest::Client::new(),
+            url: url.to_owned(),
+            protocol_version: protocol_version.to_owned(),
+            session: None,
+            next_id: 1.into(),
+        };
+        let init = raw
+            .post(
+                json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": protocol_version, "capabilities": {},
+                "clientInfo": {"name": "raw-baseline", "version": "0"}}}),
             )
+            .await?
+            .error_for_status()?;
+        raw.session = init
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        init.bytes().await?;
+        raw.post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
             .await?
             .error_for_status()?
             .bytes()
             .await?;
-            let elapsed = start.elapsed();
-            if !body.windows(8).any(|w| w == b"\"result\"") {
-                bail!(
-                    "raw tools/call got no result: {}",
-                    String::from_utf8_lossy(&body)
-                );
-            }
-            run_latencies.push(elapsed);
-        }
-        if run >= warmup {
-            latencies.push(run_latencies);
-        }
+        Ok(raw)
     }
-    if let Some(session) = session {
-        let _ = client
-            .delete(url)
-            .header("mcp-session-id", session)
-            .send()
+
+    async fn post(&self, body: Value) -> reqwest::Result<reqwest::Response> {
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", &self.protocol_version);
+        if let Some(session) = &self.session {
+            request = request.header("mcp-session-id", session);
+        }
+        request.body(body.to_string()).send().await
+    }
+
+    /// One echo call; its round trip.
+    async fn call(&self) -> Result<Duration> {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let start = Instant::now();
+        let body = self
+            .post(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                "params": {"name": "echo", "arguments": echo_args(id)}}))
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        let elapsed = start.elapsed();
+        if !body.windows(8).any(|w| w == b"\"result\"") {
+            bail!(
+                "raw tools/call got no result: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        Ok(elapsed)
+    }
+
+    async fn sequential(&self, calls: usize) -> Result<Vec<Duration>> {
+        let mut latencies = Vec::with_capacity(calls);
+        for _ in 0..calls {
+            latencies.push(self.call().await?);
+        }
+        Ok(latencies)
+    }
+
+    async fn concurrent(&self, calls: usize, in_flight: usize) -> Result<()> {
+        let results: Vec<Result<Duration>> = stream::iter(0..calls)
+            .map(|_| self.call())
+            .buffer_unordered(in_flight)
+            .collect()
             .await;
+        for result in results {
+            result?;
+        }
+        Ok(())
     }
-    Ok(latencies)
+
+    async fn close(self) {
+        if let Some(session) = &self.session {
+            let _ = self
+                .client
+                .delete(&self.url)
+                .header("mcp-session-id", session)
+                .send()
+                .await;
+        }
+    }
 }
 
 // ---- sign-in ---------------------------------------------------------------------------------

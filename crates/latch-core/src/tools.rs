@@ -4,6 +4,7 @@
 
 mod call;
 pub mod coerce;
+mod list;
 mod result;
 pub mod schema;
 mod view;
@@ -11,3 +12,5 @@ mod view;
 pub use call::{CallError, CallOptions, Progress};
 pub use result::{ContentView, ResourceContents, ToolResult};
 pub use view::{ToolAnnotations, ToolView};
+
+pub(crate) use list::ToolList;

@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     events::{Event, EventBus},
     host::{ElicitationRequest, ElicitationResponse, Host},
-    tools::{Progress, ToolView},
+    tools::{Progress, ToolList},
 };
 
 /// State shared between a [`crate::Connection`] and its handler.
@@ -39,8 +39,9 @@ pub(crate) struct Shared {
     pub(crate) server: String,
     pub(crate) events: EventBus,
     pub(crate) host: Arc<dyn Host>,
-    /// The cached `tools/list`, dropped on `notifications/tools/list_changed`.
-    pub(crate) tools: RwLock<Option<Arc<Vec<ToolView>>>>,
+    /// The cached `tools/list` (with each tool's compiled input schema), dropped on
+    /// `notifications/tools/list_changed`.
+    pub(crate) tools: RwLock<Option<Arc<ToolList>>>,
     /// Running calls by progress token.
     pub(crate) calls: Mutex<HashMap<ProgressToken, RunningCall>>,
     /// Where a bridge passes the server's requests and notifications on; `None` answers here.

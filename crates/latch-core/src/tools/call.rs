@@ -18,8 +18,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    ToolResult, ToolView,
-    schema::{self, Check, Violation},
+    ToolList, ToolResult, ToolView,
+    schema::{Check, Violation},
 };
 use crate::connection::{Connection, RunningCall};
 
@@ -187,14 +187,21 @@ impl Connection {
     /// Every tool of the server (all pages), from the cache when the server has not said
     /// its list changed since.
     pub async fn list_tools(&self) -> Result<Arc<Vec<ToolView>>, CallError> {
-        if let Some(tools) = self.shared.tools.read().await.clone() {
-            return Ok(tools);
+        Ok(self.tool_list().await?.views().clone())
+    }
+
+    /// The cached tool list (listed first when there is none), with the compiled schemas.
+    async fn tool_list(&self) -> Result<Arc<ToolList>, CallError> {
+        if let Some(list) = self.shared.tools.read().await.clone() {
+            return Ok(list);
         }
         let list = || list_all_tools(self.service.peer());
         let tools = self.signing_in_when_asked(list).await?;
-        let tools = Arc::new(tools.iter().map(ToolView::from_rmcp).collect::<Vec<_>>());
-        *self.shared.tools.write().await = Some(tools.clone());
-        Ok(tools)
+        let list = Arc::new(ToolList::new(
+            tools.iter().map(ToolView::from_rmcp).collect(),
+        ));
+        *self.shared.tools.write().await = Some(list.clone());
+        Ok(list)
     }
 
     /// Call `tool` with `arguments`.
@@ -204,9 +211,10 @@ impl Connection {
         arguments: Map<String, Value>,
         options: CallOptions,
     ) -> Result<ToolResult, CallError> {
-        let tools = self.list_tools().await?;
-        let Some(view) = tools.iter().find(|t| t.name == tool) else {
+        let tools = self.tool_list().await?;
+        let Some((_, schema)) = tools.get(tool) else {
             let close: Vec<&str> = tools
+                .views()
                 .iter()
                 .map(|t| t.name.as_str())
                 .filter(|name| name.contains(tool) || tool.contains(*name))
@@ -222,8 +230,10 @@ impl Connection {
                 },
             });
         };
-        if options.validate {
-            match schema::check(&view.input_schema, &Value::Object(arguments.clone())) {
+        let arguments = if options.validate {
+            // Checked as a JSON value without copying the arguments (they may be large).
+            let arguments = Value::Object(arguments);
+            match schema.check(&arguments) {
                 Check::Valid => {}
                 Check::Invalid(violations) => {
                     return Err(CallError::InvalidArguments {
@@ -235,7 +245,13 @@ impl Connection {
                     tracing::warn!(tool, %reason, "could not use the input schema; the server will check the arguments");
                 }
             }
-        }
+            let Value::Object(arguments) = arguments else {
+                unreachable!("built as an object above")
+            };
+            arguments
+        } else {
+            arguments
+        };
 
         self.signing_in_when_asked(|| self.send_call(tool, arguments.clone(), &options))
             .await
@@ -342,7 +358,7 @@ impl Connection {
             }
         };
         match response.map_err(|e| CallError::from_service(e, " during the call"))? {
-            ServerResult::CallToolResult(result) => Ok(ToolResult::from_rmcp(&result)),
+            ServerResult::CallToolResult(result) => Ok(ToolResult::from_rmcp(result)),
             other => Ok(ToolResult::from_wire(
                 &serde_json::to_value(&other).unwrap_or_default(),
             )),

@@ -74,21 +74,28 @@ pub struct ResourceContents {
 }
 
 impl ContentView {
-    fn from_wire(block: &Value) -> Self {
-        let parsed = match block.get("type").and_then(Value::as_str) {
-            Some("text" | "image" | "audio" | "resource" | "resource_link") => {
-                let mut block = block.clone();
-                if let Some(obj) = block.as_object_mut() {
-                    // Our tag is camelCase; the wire's is snake_case for links.
-                    if obj.get("type").and_then(Value::as_str) == Some("resource_link") {
-                        obj.insert("type".into(), "resourceLink".into());
-                    }
-                }
-                serde_json::from_value(block).ok()
-            }
-            _ => None,
+    /// One block as sent; a block of an unknown type, or one that does not parse, is kept as
+    /// [`ContentView::Unknown`]. Takes the block by value: a large one (an image, a blob) is
+    /// moved, never copied.
+    fn from_wire(mut block: Value) -> Self {
+        let link = match block.get("type").and_then(Value::as_str) {
+            Some("text" | "image" | "audio" | "resource") => false,
+            Some("resource_link") => true,
+            _ => return Self::Unknown { raw: block },
         };
-        parsed.unwrap_or_else(|| Self::Unknown { raw: block.clone() })
+        // Our tag is camelCase; the wire's is snake_case for links.
+        if link && let Some(obj) = block.as_object_mut() {
+            obj.insert("type".into(), "resourceLink".into());
+        }
+        match Self::deserialize(&block) {
+            Ok(parsed) => parsed,
+            Err(_) => {
+                if link && let Some(obj) = block.as_object_mut() {
+                    obj.insert("type".into(), "resource_link".into());
+                }
+                Self::Unknown { raw: block }
+            }
+        }
     }
 
     /// The decoded bytes of an image, audio clip or blob resource.
@@ -108,24 +115,37 @@ impl ContentView {
 }
 
 impl ToolResult {
-    pub(crate) fn from_rmcp(result: &rmcp::model::CallToolResult) -> Self {
+    pub(crate) fn from_rmcp(result: rmcp::model::CallToolResult) -> Self {
         let wire = serde_json::to_value(result).unwrap_or_default();
-        Self::from_wire(&wire)
+        Self::from_wire_value(wire)
     }
 
     /// Build from a `tools/call` result as sent on the wire.
     pub fn from_wire(wire: &Value) -> Self {
+        Self::from_wire_value(wire.clone())
+    }
+
+    /// [`ToolResult::from_wire`], moving the content out of `wire` instead of copying it.
+    fn from_wire_value(mut wire: Value) -> Self {
+        let is_error = wire
+            .get("isError")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let Some(wire) = wire.as_object_mut() else {
+            return Self {
+                content: Vec::new(),
+                structured_content: None,
+                is_error,
+            };
+        };
+        let content = match wire.remove("content") {
+            Some(Value::Array(blocks)) => blocks.into_iter().map(ContentView::from_wire).collect(),
+            _ => Vec::new(),
+        };
         Self {
-            content: wire
-                .get("content")
-                .and_then(Value::as_array)
-                .map(|blocks| blocks.iter().map(ContentView::from_wire).collect())
-                .unwrap_or_default(),
-            structured_content: wire.get("structuredContent").cloned(),
-            is_error: wire
-                .get("isError")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            content,
+            structured_content: wire.remove("structuredContent"),
+            is_error,
         }
     }
 
@@ -179,5 +199,21 @@ mod tests {
             matches!(&result.content[4], ContentView::ResourceLink { uri, .. } if uri == "test://b")
         );
         assert!(matches!(&result.content[5], ContentView::Unknown { .. }));
+    }
+
+    #[test]
+    fn a_block_that_does_not_parse_is_kept_as_sent() {
+        let link = json!({"type": "resource_link", "name": "no uri"});
+        let text = json!({"type": "text", "text": 5});
+        let result = ToolResult::from_wire(&json!({"content": [link, text]}));
+        assert_eq!(
+            result.content,
+            vec![
+                ContentView::Unknown { raw: link },
+                ContentView::Unknown { raw: text }
+            ]
+        );
+        assert!(!result.is_error);
+        assert_eq!(result.structured_content, None);
     }
 }

@@ -32,33 +32,64 @@ pub enum Check {
     },
 }
 
-/// Check `arguments` against `schema`, listing every violation.
+/// Check `arguments` against `schema`, listing every violation. Compiles the schema each time:
+/// to check many calls against one schema, compile it once with [`CompiledSchema::new`].
 pub fn check(schema: &Value, arguments: &Value) -> Check {
-    let validator = match jsonschema::options()
-        .should_validate_formats(false)
-        .build(schema)
-    {
-        Ok(v) => v,
-        Err(error) => {
-            return Check::Unchecked {
-                reason: error.to_string(),
-            };
-        }
-    };
-    let violations: Vec<Violation> = validator
-        .iter_errors(arguments)
-        .map(|e| {
-            let path = e.instance_path().to_string();
-            Violation {
-                path: if path.is_empty() { "/".into() } else { path },
-                message: e.to_string(),
+    CompiledSchema::new(schema).check(arguments)
+}
+
+/// An input schema compiled once (meta-schema check, `$ref` resolution, regexes) and then used
+/// for every call of its tool — compiling costs far more than checking a call's arguments.
+pub struct CompiledSchema(Result<jsonschema::Validator, String>);
+
+impl CompiledSchema {
+    pub fn new(schema: &Value) -> Self {
+        Self(
+            jsonschema::options()
+                .should_validate_formats(false)
+                .build(schema)
+                .map_err(|error| error.to_string()),
+        )
+    }
+
+    /// Check `arguments`, listing every violation.
+    pub fn check(&self, arguments: &Value) -> Check {
+        let validator = match &self.0 {
+            Ok(validator) => validator,
+            Err(reason) => {
+                return Check::Unchecked {
+                    reason: reason.clone(),
+                };
             }
-        })
-        .collect();
-    if violations.is_empty() {
-        Check::Valid
-    } else {
-        Check::Invalid(violations)
+        };
+        // The common case first: valid arguments need no error list.
+        if validator.is_valid(arguments) {
+            return Check::Valid;
+        }
+        let violations: Vec<Violation> = validator
+            .iter_errors(arguments)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                Violation {
+                    path: if path.is_empty() { "/".into() } else { path },
+                    message: e.to_string(),
+                }
+            })
+            .collect();
+        if violations.is_empty() {
+            Check::Valid
+        } else {
+            Check::Invalid(violations)
+        }
+    }
+}
+
+impl std::fmt::Debug for CompiledSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Ok(_) => f.write_str("CompiledSchema"),
+            Err(reason) => write!(f, "CompiledSchema(unusable: {reason})"),
+        }
     }
 }
 
@@ -106,5 +137,30 @@ mod tests {
             Check::Invalid(_)
         ));
         assert_eq!(check(&schema, &json!({"x": 3})), Check::Valid);
+    }
+
+    #[test]
+    fn a_compiled_schema_checks_many_calls_alike() {
+        let schema = json!({"type": "object", "required": ["n"],
+            "properties": {"n": {"type": "integer", "minimum": 1}}});
+        let compiled = CompiledSchema::new(&schema);
+        for arguments in [
+            json!({"n": 2}),
+            json!({"n": 0}),
+            json!({}),
+            json!({"n": "x"}),
+        ] {
+            assert_eq!(
+                compiled.check(&arguments),
+                check(&schema, &arguments),
+                "{arguments}"
+            );
+        }
+        assert_eq!(compiled.check(&json!({"n": 2})), Check::Valid);
+        let unusable = CompiledSchema::new(&json!({"$ref": "http://127.0.0.1:9/never.json"}));
+        assert!(matches!(
+            unusable.check(&json!({})),
+            Check::Unchecked { .. }
+        ));
     }
 }
