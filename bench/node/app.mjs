@@ -6,13 +6,17 @@
 //   - cold start: the app process's start time (/proc/PID/stat, 10 ms ticks) to the moment a
 //     WebDriver poll first finds a server card in the DOM (read against /proc/uptime). The
 //     polling only begins once the WebDriver session exists, so this is an upper bound;
-//     `session_to_card_ms` also counts WebKitWebDriver's own start.
+//     `session_to_card_ms` also counts WebKitWebDriver's own start. `page_start_ms` and
+//     `first_paint_ms`: the page's navigation start and first contentful paint on the same
+//     clock (what comes before the page is the native start: GTK, WebKit's processes, the shell).
 //   - idle RSS: VmRSS of latch-app after --idle seconds (and with its WebKit children).
 //   - 1,000 tools: with the tools loaded once, switch to `everything` and back to `many` and
 //     time, inside the page (performance.now(), a MutationObserver), from the click until the
-//     DOM holds the 1,000 tool cards (`render_ms`) and until the frame after it was painted
-//     (`render_frame_ms`, two animation frames later); then type a query into the search box (`tool-099`, 10 matches) and
-//     time until the DOM shows the 10 cards (`filter_ms`, `filter_frame_ms`).
+//     DOM shows the list of 1,000 tools (`render_ms`: the list box at its full height, the
+//     cards covering the visible part of it; the list is windowed, see timeInPage) and until
+//     the frame after it was painted (`render_frame_ms`, two animation frames later); then type
+//     a query into the search box (`tool-099`, 10 matches) and time until the DOM shows the 10
+//     (`filter_ms`, `filter_frame_ms`). `render_cards` / `filter_cards`: cards in the DOM then.
 //   node app.mjs --app PATH --many URL --everything URL [--runs 3] [--warmup 1] [--idle 60] [--reps 10]
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -95,15 +99,49 @@ function findApp(latchHome) {
   return null;
 }
 
-// In-page: run `action`, then report when `count()` equals `want` (DOM) and the frame after.
+// In-page: run `action`, then report when the tools list shows `want` tools (DOM) and the frame
+// after. The list is windowed when long (ui/src/lib/windowing.ts): "shows" means the list holds
+// `want` tools (`data-count`), its box has the full height (every card not in the DOM holds at
+// least the room of the smallest card that is, plus the gap), and the cards in the DOM cover the
+// visible part of the list without holes. A short list is in the DOM whole: all `want` cards.
 function timeInPage(browser, action, want) {
   return browser.executeAsync(
     (action, want, done) => {
-      const count = () => document.querySelectorAll('[data-testid^="tool-card-"]').length;
+      const GAP = 8; // .tool-cards gap, CARD_GAP in ui/src/components/Tools.tsx
+      const cardsIn = (list) => Array.from(list.querySelectorAll('[data-testid^="tool-card-"]'));
+      const scrollerOf = (el) => {
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+          const o = getComputedStyle(p).overflowY;
+          if (o === "auto" || o === "scroll") return p;
+        }
+        return document.documentElement;
+      };
+      // The number of cards in the DOM when the list shows `want` tools, else why not.
+      const shows = () => {
+        const list = document.querySelector('[data-testid="tool-cards"]');
+        if (!list || Number(list.dataset.count) !== want) return { why: `list of ${list?.dataset.count ?? "no"} tools` };
+        const cards = cardsIn(list);
+        if (cards.length === want) return { cards: cards.length };
+        if (cards.length === 0) return { why: "no card in the DOM" };
+        const l = list.getBoundingClientRect();
+        const s = scrollerOf(list).getBoundingClientRect();
+        const top = Math.max(l.top, s.top);
+        const bottom = Math.min(l.bottom, s.bottom);
+        const rects = cards.map((c) => c.getBoundingClientRect()).sort((a, b) => a.top - b.top);
+        const smallest = Math.min(...rects.map((r) => r.height));
+        if (l.height < want * (smallest + GAP) - GAP - 1) return { why: `list box ${l.height} px tall, ${cards.length} cards in the DOM, the smallest ${smallest} px` };
+        let reached = top;
+        for (const r of rects) {
+          if (r.bottom <= reached) continue;
+          if (r.top > reached + GAP + 1) break;
+          reached = r.bottom;
+        }
+        return reached >= bottom - 1 ? { cards: cards.length } : { why: `${cards.length} cards in the DOM cover the visible part of the list (${top} to ${bottom} px) only to ${reached} px` };
+      };
       let finished = false;
       let observer;
       const t0 = performance.now();
-      const finish = () => {
+      const finish = (inDom) => {
         if (finished) return;
         finished = true;
         observer.disconnect();
@@ -114,25 +152,29 @@ function timeInPage(browser, action, want) {
         requestAnimationFrame(() =>
           requestAnimationFrame(() => {
             framed = true;
-            done({ dom, frame: performance.now() - t0 });
+            done({ dom, frame: performance.now() - t0, cards: inDom });
           }),
         );
-        setTimeout(() => framed || done({ dom, frame: null }), 10000);
+        setTimeout(() => framed || done({ dom, frame: null, cards: inDom }), 10000);
       };
-      observer = new MutationObserver(() => count() === want && finish());
-      observer.observe(document.body, { childList: true, subtree: true });
+      const check = () => {
+        const r = shows();
+        if (r.cards !== undefined) finish(r.cards);
+      };
+      observer = new MutationObserver(check);
+      observer.observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["style", "data-count"] });
       if (action.click) document.querySelector(action.click).click();
       if (action.search !== undefined) {
         const input = document.querySelector('[data-testid="tool-search"]');
         Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(input, action.search);
         input.dispatchEvent(new Event("input", { bubbles: true }));
       }
-      if (count() === want) finish();
+      check();
       setTimeout(() => {
         if (!finished) {
           finished = true;
           observer.disconnect();
-          done({ error: `timeout: ${count()} cards, want ${want}` });
+          done({ error: `timeout: want ${want} tools: ${shows().why}` });
         }
       }, 15000);
     },
@@ -141,7 +183,8 @@ function timeInPage(browser, action, want) {
   );
 }
 
-const cardCount = (browser) => browser.execute(() => document.querySelectorAll('[data-testid^="tool-card-"]').length);
+// How many tools the list holds (the cards in the DOM are fewer when it is windowed).
+const listCount = (browser) => browser.execute(() => Number(document.querySelector('[data-testid="tool-cards"]')?.dataset.count ?? 0));
 const selectorMain = (name) => `[data-testid="server-card-${name}"] .server-card-main`;
 
 async function ensureConnected(browser, name) {
@@ -206,17 +249,28 @@ async function launch(measured) {
     if (pid === null) throw new Error("could not find the latch-app process");
     result.cold_start_ms = seen.uptime - startTicks(pid) * TICK_MS;
     result.session_to_card_ms = seen.at - t0;
+    // Where the cold start goes: the page's navigation start and first contentful paint, on the
+    // same clock (ms after the app process started; the page's clock is the epoch one).
+    {
+      const epochAtStart = Date.now() - (uptimeMs() - startTicks(pid) * TICK_MS);
+      const page = await browser.execute(() => ({
+        origin: performance.timeOrigin,
+        fcp: performance.getEntriesByType("paint").find((e) => e.name === "first-contentful-paint")?.startTime ?? null,
+      }));
+      result.page_start_ms = page.origin - epochAtStart;
+      result.first_paint_ms = page.fcp === null ? null : page.origin + page.fcp - epochAtStart;
+    }
 
     await ensureConnected(browser, "many");
     await browser.execute((s) => document.querySelector(s).click(), selectorMain("many"));
-    await browser.waitUntil(async () => (await cardCount(browser)) === 1000, { timeout: 60_000, timeoutMsg: "the 1,000 tools never showed" });
+    await browser.waitUntil(async () => (await listCount(browser)) === 1000, { timeout: 60_000, timeoutMsg: "the 1,000 tools never showed" });
     await ensureConnected(browser, "everything");
     result.render = [];
     result.filter = [];
     for (let i = 0; i < (measured ? reps + 2 : 2); i++) {
       await browser.execute((s) => document.querySelector(s).click(), selectorMain("everything"));
       await browser.waitUntil(async () => {
-        const n = await cardCount(browser);
+        const n = await listCount(browser);
         return n > 0 && n < 1000;
       }, { timeout: 30_000, timeoutMsg: "everything's tools never showed" });
       await sleep(100);
@@ -261,7 +315,7 @@ async function launch(measured) {
   return result;
 }
 
-const report = { runs, idle_seconds: idle, reps, cold_start_ms: [], session_to_card_ms: [], rss_idle_mib: [], total_rss_idle_mib: [], render_ms: [], render_frame_ms: [], filter_ms: [], filter_frame_ms: [] };
+const report = { runs, idle_seconds: idle, reps, cold_start_ms: [], session_to_card_ms: [], page_start_ms: [], first_paint_ms: [], rss_idle_mib: [], total_rss_idle_mib: [], render_ms: [], render_frame_ms: [], render_cards: [], filter_ms: [], filter_frame_ms: [], filter_cards: [] };
 try {
   for (let run = 0; run < warmup + runs; run++) {
     const measured = run >= warmup;
@@ -269,10 +323,12 @@ try {
     if (!measured) continue;
     report.cold_start_ms.push(r.cold_start_ms);
     report.session_to_card_ms.push(r.session_to_card_ms);
+    report.page_start_ms.push(r.page_start_ms);
+    report.first_paint_ms.push(r.first_paint_ms);
     report.rss_idle_mib.push(r.rss_idle_mib);
     report.total_rss_idle_mib.push(r.total_rss_idle_mib);
-    for (const x of r.render) report.render_ms.push(x.dom), x.frame !== null && report.render_frame_ms.push(x.frame);
-    for (const x of r.filter) report.filter_ms.push(x.dom), x.frame !== null && report.filter_frame_ms.push(x.frame);
+    for (const x of r.render) report.render_ms.push(x.dom), report.render_cards.push(x.cards), x.frame !== null && report.render_frame_ms.push(x.frame);
+    for (const x of r.filter) report.filter_ms.push(x.dom), report.filter_cards.push(x.cards), x.frame !== null && report.filter_frame_ms.push(x.frame);
   }
 } catch (error) {
   report.error = String(error?.stack ?? error);

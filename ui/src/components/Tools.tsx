@@ -1,7 +1,9 @@
 // The tools of the selected server: a search that stays instant for a thousand tools, and
-// cards that open the tool's description.
-import { memo, useDeferredValue, useId, useMemo, useState } from "react";
+// cards that open the tool's description. A long list is windowed (lib/windowing.ts): only the
+// cards on or near the screen are in the DOM.
+import { memo, useId, useMemo, useState, type KeyboardEvent } from "react";
 import { plainText } from "../lib/views";
+import { useWindowedList } from "../lib/windowing";
 import type { ToolView } from "../bindings/ToolView";
 
 export type IndexedTool = { tool: ToolView; haystack: string };
@@ -24,12 +26,30 @@ export function toolTitle(tool: ToolView): string {
   return tool.title ?? tool.annotations?.title ?? tool.name;
 }
 
+/** The space between two cards, in px (`.tool-cards` in styles.css says the same for short lists). */
+const CARD_GAP = 8;
+
 export function ToolList({ tools, onOpen }: { tools: ToolView[]; onOpen: (tool: ToolView) => void }) {
   const [query, setQuery] = useState("");
-  const deferred = useDeferredValue(query);
   const index = useMemo(() => indexTools(tools), [tools]);
-  const shown = useMemo(() => filterTools(index, deferred), [index, deferred]);
+  const shown = useMemo(() => filterTools(index, query), [index, query]);
+  const keys = useMemo(() => shown.map((t) => t.name), [shown]);
+  const list = useWindowedList(keys, CARD_GAP);
   const searchId = useId();
+
+  // Up and down arrows move between cards, Home and End go to the first and the last (Tab and
+  // Shift+Tab work too: the focused card's neighbours are always rendered).
+  const onKeyDown = (e: KeyboardEvent<HTMLUListElement>) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    const li = (e.target as HTMLElement).closest<HTMLElement>("li[data-index]");
+    if (!li) return;
+    const i = Number(li.dataset.index);
+    const next = e.key === "ArrowDown" ? i + 1 : e.key === "ArrowUp" ? i - 1 : e.key === "Home" ? 0 : e.key === "End" ? shown.length - 1 : null;
+    if (next === null) return;
+    e.preventDefault();
+    list.focusIndex(Math.max(0, Math.min(shown.length - 1, next)));
+  };
+
   return (
     <div className="tool-list">
       <div className="search">
@@ -48,20 +68,35 @@ export function ToolList({ tools, onOpen }: { tools: ToolView[]; onOpen: (tool: 
         />
       </div>
       <p className="muted small" aria-live="polite" data-testid="tool-count">
-        {deferred ? `${shown.length} of ${tools.length} tools` : `${tools.length} ${tools.length === 1 ? "tool" : "tools"}`}
+        {query.trim() ? `${shown.length} of ${tools.length} tools` : `${tools.length} ${tools.length === 1 ? "tool" : "tools"}`}
       </p>
       {shown.length === 0 ? (
         <div className="empty">
-          <p className="empty-title">No tool matches “{deferred}”</p>
+          <p className="empty-title">No tool matches “{query}”</p>
           <button type="button" className="btn btn-ghost btn-small" onClick={() => setQuery("")}>
             Clear the search
           </button>
         </div>
       ) : (
-        <ul className="tool-cards">
-          {shown.map((tool) => (
-            <li key={tool.name}>
-              <ToolCard tool={tool} onOpen={onOpen} />
+        <ul
+          ref={list.listRef}
+          className={list.windowed ? "tool-cards windowed" : "tool-cards"}
+          style={list.windowed ? { height: list.layout.total } : undefined}
+          data-testid="tool-cards"
+          data-count={shown.length}
+          onKeyDown={onKeyDown}
+          onFocus={list.onFocus}
+          onBlur={list.onBlur}
+        >
+          {list.indices.map((i) => (
+            <li
+              key={shown[i].name}
+              data-index={i}
+              aria-setsize={shown.length}
+              aria-posinset={i + 1}
+              style={list.windowed ? { top: list.layout.offsets[i] } : undefined}
+            >
+              <ToolCard tool={shown[i]} onOpen={onOpen} />
             </li>
           ))}
         </ul>
