@@ -26,6 +26,7 @@ fn main() {
             "plan_export",
             "apply_export",
             "settings",
+            "keep_sign_ins_in_file",
             "answer_elicitation",
             "open_external",
             "start_at_login",

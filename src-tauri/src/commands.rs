@@ -6,7 +6,7 @@ use latch_core::{
     app::{
         AppError, CallRecord, ConfigText, DoctorReport, ElicitationAnswer, ExportDone,
         ExportPlanView, FlowInput, ImportReport, ImportSource, Latch, Preset, ProbeView,
-        ServerEntryInput, ServerView, SettingsView,
+        ServerEntryInput, ServerView, SettingsView, TokenStoreView,
     },
 };
 use serde_json::Value;
@@ -180,6 +180,11 @@ pub async fn apply_export(
 #[tauri::command]
 pub fn settings(latch: State<'_, Latch>) -> SettingsView {
     latch.settings()
+}
+
+#[tauri::command]
+pub async fn keep_sign_ins_in_file(latch: State<'_, Latch>) -> Result<TokenStoreView> {
+    latch.keep_sign_ins_in_file().await
 }
 
 #[tauri::command]

@@ -89,6 +89,7 @@ fn main() {
             commands::plan_export,
             commands::apply_export,
             commands::settings,
+            commands::keep_sign_ins_in_file,
             commands::answer_elicitation,
             commands::open_external,
             commands::start_at_login,

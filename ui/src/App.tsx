@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import type { ServerView } from "./bindings/ServerView";
 import { AddServerDialog } from "./components/AddServerDialog";
+import { KeychainBanner, KeychainConsentDialog } from "./components/KeychainConsent";
 import { OpenLinkProvider } from "./components/OpenLink";
 import { ServerList } from "./components/ServerList";
 import { ServerPanel } from "./components/ServerPanel";
@@ -21,6 +22,10 @@ export function App() {
   const hasServers = useStore((s) => "data" in s.servers && (s.servers.data?.length ?? 0) > 0);
 
   useEffect(() => {
+    void actions.loadTokenStore();
+  }, []);
+
+  useEffect(() => {
     let stop: (() => void) | undefined;
     let cancelled = false;
     actions.start().then(
@@ -38,49 +43,53 @@ export function App() {
 
   return (
     <OpenLinkProvider>
-      <div className="app">
-        <aside className="sidebar">
-          <div className="brand">
-            <span className="brand-mark" aria-hidden="true" />
-            <span className="brand-name">Latch</span>
-          </div>
-          <ServerList
-            onAdd={() => {
-              setView("servers");
-              setAdding(true);
-            }}
-            onEdit={setEditing}
-            onCredentials={setCredentials}
-          />
-          <nav className="sidebar-foot">
-            <button type="button" className={`btn btn-ghost ${view === "settings" ? "active" : ""}`} onClick={() => setView(view === "settings" ? "servers" : "settings")} data-testid="open-settings" aria-pressed={view === "settings"}>
-              ⚙ Settings
-            </button>
-          </nav>
-        </aside>
-        <main className="main">
-          {view === "settings" ? (
-            <SettingsPanel />
-          ) : selected ? (
-            <ServerPanel key={selected.name} server={selected} />
-          ) : (
-            <div className="welcome">
-              <h1>Welcome to Latch</h1>
-              <p className="muted">Sign in to your MCP servers once, then see and run every tool by hand.</p>
-              {!hasServers && (
-                <button type="button" className="btn btn-primary" onClick={() => setAdding(true)}>
-                  Add a server
-                </button>
-              )}
+      <div className="app-frame">
+        <KeychainBanner />
+        <div className="app">
+          <aside className="sidebar">
+            <div className="brand">
+              <span className="brand-mark" aria-hidden="true" />
+              <span className="brand-name">Latch</span>
             </div>
-          )}
-        </main>
+            <ServerList
+              onAdd={() => {
+                setView("servers");
+                setAdding(true);
+              }}
+              onEdit={setEditing}
+              onCredentials={setCredentials}
+            />
+            <nav className="sidebar-foot">
+              <button type="button" className={`btn btn-ghost ${view === "settings" ? "active" : ""}`} onClick={() => setView(view === "settings" ? "servers" : "settings")} data-testid="open-settings" aria-pressed={view === "settings"}>
+                ⚙ Settings
+              </button>
+            </nav>
+          </aside>
+          <main className="main">
+            {view === "settings" ? (
+              <SettingsPanel />
+            ) : selected ? (
+              <ServerPanel key={selected.name} server={selected} />
+            ) : (
+              <div className="welcome">
+                <h1>Welcome to Latch</h1>
+                <p className="muted">Sign in to your MCP servers once, then see and run every tool by hand.</p>
+                {!hasServers && (
+                  <button type="button" className="btn btn-primary" onClick={() => setAdding(true)}>
+                    Add a server
+                  </button>
+                )}
+              </div>
+            )}
+          </main>
+        </div>
       </div>
       <Notices />
       {adding && <AddServerDialog onClose={() => setAdding(false)} />}
       {editing && <AddServerDialog editing={editing} onClose={() => setEditing(null)} />}
       {credentials && <CredentialsDialog server={credentials} onClose={() => setCredentials(null)} />}
       <SignInWaiting />
+      <KeychainConsentDialog />
       <DeviceCodeDialog />
       <ElicitationDialog />
     </OpenLinkProvider>

@@ -20,9 +20,58 @@ pub fn load_config() -> anyhow::Result<ConfigFile> {
     Ok(ConfigFile::load_default()?)
 }
 
-/// The token store for this run (`LATCH_TOKEN_STORE`, else the keychain, else the file).
+/// The token store for this run (`LATCH_TOKEN_STORE`, else the keychain, else the
+/// `secrets.json` the person agreed to, else a store that keeps nothing: see [`keep_or_ask`]).
 pub fn secret_store() -> anyhow::Result<SecretStore> {
     Ok(SecretStore::open()?)
+}
+
+/// Before a sign-in (or a secret) is taken: make sure it can be kept. When no keychain runs
+/// and the person has not chosen the file yet, `--keep-in-file` (`keep_in_file`) or their
+/// "yes" at a terminal is their consent — `secrets.json` is created, and this and every later
+/// command use it; otherwise the error says how to consent (`how`: e.g. "run `latch login
+/// NAME --keep-in-file`").
+pub fn keep_or_ask(secrets: &SecretStore, keep_in_file: bool, how: &str) -> anyhow::Result<()> {
+    let Err(error) = secrets.writable() else {
+        return Ok(());
+    };
+    let Some(path) = secrets.consent_file() else {
+        return Err(error.into());
+    };
+    if keep_in_file || ask_to_keep_in_file(&path)? {
+        secrets.use_file_with_consent()?;
+        eprintln!(
+            "Sign-ins are kept in {} (readable only by you) from now on.",
+            path.display()
+        );
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{error}; or, to keep them in {} from now on, {how}",
+        path.display()
+    )
+}
+
+/// "No keychain is running. Keep sign-ins in PATH, readable only by you? [y/N]" — only when
+/// a person is at the terminal (stdin and stderr); `false` otherwise, and for anything but yes.
+fn ask_to_keep_in_file(path: &std::path::Path) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Ok(false);
+    }
+    let mut stderr = std::io::stderr();
+    write!(
+        stderr,
+        "No keychain is running. Keep sign-ins in {}, readable only by you? [y/N] ",
+        path.display()
+    )?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 /// Where the sign-in of server `name` for `account` is kept (shared with the app and the

@@ -47,7 +47,9 @@ enum Command {
 under its own label, then pick one with --account on tools, call and bridge (status lists each):\n  \
 latch login notion --account work\n  latch login notion --account home\n  \
 latch call notion search --account home query=plans\n\
-Without --account the sign-in is the account `default`."
+Without --account the sign-in is the account `default`.\n\n\
+No keychain running (a server, a container)? login asks whether to keep sign-ins in a file only\n\
+you can read ($LATCH_HOME/secrets.json); in a script, say yes with --keep-in-file."
     )]
     Login {
         /// The server's name.
@@ -62,6 +64,11 @@ Without --account the sign-in is the account `default`."
         /// How to reach the sign-in page.
         #[arg(long, value_enum, default_value_t = commands::login::BrowserArg::System)]
         browser: commands::login::BrowserArg,
+        /// When no keychain is running: keep sign-ins in `secrets.json` in $LATCH_HOME,
+        /// readable only by you (what answering yes to login's question does at a terminal).
+        /// Later commands, and the app, keep using that file without the flag.
+        #[arg(long)]
+        keep_in_file: bool,
     },
     /// Sign out of a server: delete its tokens.
     Logout {
@@ -142,7 +149,11 @@ fn main() -> ExitCode {
                 account,
                 flow,
                 browser,
-            } => commands::login::login(&name, account.as_deref(), flow, browser, json).await,
+                keep_in_file,
+            } => {
+                commands::login::login(&name, account.as_deref(), flow, browser, keep_in_file, json)
+                    .await
+            }
             Command::Logout { name, account } => {
                 commands::login::logout(&name, account.as_deref(), json).await
             }

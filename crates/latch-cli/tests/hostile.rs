@@ -157,6 +157,78 @@ fn ssrf_endpoints_and_redirects_are_refused() {
     );
 }
 
+/// `latch tools hostile` against `scenario`; the peer is kept for its request log.
+fn tools_via(scenario: &str, env: &[(&str, &str)]) -> (HostilePeer, Measured, tempfile::TempDir) {
+    let home = common::latch_home();
+    let peer = HostilePeer::start(scenario, env);
+    add_server(home.path(), "hostile", &peer.url);
+    let run = run_measured(home.path(), &["tools", "hostile"], QUICK);
+    assert!(
+        run.output.status.code().is_some() && !run.stderr().contains("panicked"),
+        "{scenario}: {}",
+        run.stderr()
+    );
+    (peer, run, home)
+}
+
+#[test]
+fn redirects_of_the_mcp_endpoint_are_bounded_and_kept_off_private_addresses() {
+    // Five redirects on the server's own origin are followed (307: method and body kept).
+    let (peer, run, _home) = tools_via("mcp-redirect-chain", &[("HOSTILE_HOPS", "5")]);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(run.stdout().contains("echo"), "{}", run.stdout());
+    assert!(peer.requests().iter().any(|(_, p, _)| p == "/hop/5"));
+
+    // A sixth is not: a clear error, and the sixth hop is never requested.
+    let (peer, run, _home) = tools_via("mcp-redirect-chain", &[("HOSTILE_HOPS", "6")]);
+    let stderr = run.stderr();
+    assert!(!run.output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("stopped after 5 redirects") && stderr.contains("check the server's URL"),
+        "{stderr}"
+    );
+    let seen = peer.requests();
+    assert!(seen.iter().any(|(_, p, _)| p == "/hop/5"), "{seen:?}");
+    assert!(!seen.iter().any(|(_, p, _)| p == "/hop/6"), "{seen:?}");
+
+    // The MCP endpoint sends Latch to the cloud metadata service, the LAN, a local file: each
+    // is refused before any connection, with the reason and what to do.
+    for (scenario, words) in [
+        (
+            "mcp-redirect-metadata-ip",
+            "refusing 169.254.169.254: a link-local, metadata-service or reserved address",
+        ),
+        (
+            "mcp-redirect-private",
+            "refusing 10.0.0.1: a server that is not on the local network",
+        ),
+        // reqwest itself stops at a non-http Location (the policy refuses it too).
+        (
+            "mcp-redirect-file",
+            "answered HTTP 307, a redirect Latch does not follow",
+        ),
+    ] {
+        let (_peer, run, _home) = tools_via(scenario, &[]);
+        let stderr = run.stderr();
+        assert!(!run.output.status.success(), "{scenario}: {stderr}");
+        assert!(stderr.contains("redirect"), "{scenario}: {stderr}");
+        assert!(stderr.contains(words), "{scenario}: {stderr}");
+        assert!(
+            stderr.contains("check the server's URL"),
+            "{scenario}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("security-credentials"),
+            "{scenario}: no path shown: {stderr}"
+        );
+        eprintln!(
+            "{scenario}: refused in {:?}: {}",
+            run.elapsed,
+            stderr.lines().last().unwrap_or_default()
+        );
+    }
+}
+
 #[test]
 fn resource_and_issuer_mismatches_are_refused() {
     assert_refused(

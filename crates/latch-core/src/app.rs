@@ -103,6 +103,10 @@ struct Live {
 
 type Result<T> = std::result::Result<T, AppError>;
 
+/// The [`AppError`] kind of a sign-in (or a secret) refused because no keychain runs and the
+/// person has not agreed to keep sign-ins in a file: the UI offers that choice.
+pub const KEYCHAIN_UNAVAILABLE: &str = "keychainUnavailable";
+
 impl Latch {
     /// Latch over the files and store of this machine (`LATCH_HOME`, `LATCH_TOKEN_STORE`).
     pub fn open_default(browser: BrowserMode, demo_url: Option<String>) -> Result<Latch> {
@@ -191,11 +195,10 @@ impl Latch {
     /// Add a server. Fails when the name is taken or the entry is unusable.
     pub async fn add_server(&self, name: &str, entry: ServerEntryInput) -> Result<ServerView> {
         let server = entry_to_config(name, entry)?;
-        let mut config = self.load_config()?;
-        config
-            .add_server(name, server.clone())
-            .map_err(config_error)?;
-        config.save().map_err(config_error)?;
+        ConfigFile::edit(&self.inner.config_path, |config| {
+            config.add_server(name, server.clone())
+        })
+        .map_err(config_error)?;
         self.emit(AppEvent::ServersChanged);
         Ok(self.view(name, &server).await)
     }
@@ -203,21 +206,20 @@ impl Latch {
     /// Replace a server's entry (its sign-in stays); reconnects on next use.
     pub async fn update_server(&self, name: &str, entry: ServerEntryInput) -> Result<ServerView> {
         let mut server = entry_to_config(name, entry)?;
-        let mut config = self.load_config()?;
-        // Keep what the dialog does not edit (unknown keys, env, cwd).
-        match (config.server(name).map_err(config_error)?, &mut server) {
-            (ServerConfig::Remote(old), ServerConfig::Remote(new)) => new.extra = old.extra,
-            (ServerConfig::Command(old), ServerConfig::Command(new)) => {
-                new.extra = old.extra;
-                new.env = old.env;
-                new.cwd = old.cwd;
+        ConfigFile::edit(&self.inner.config_path, |config| {
+            // Keep what the dialog does not edit (unknown keys, env, cwd).
+            match (config.server(name)?, &mut server) {
+                (ServerConfig::Remote(old), ServerConfig::Remote(new)) => new.extra = old.extra,
+                (ServerConfig::Command(old), ServerConfig::Command(new)) => {
+                    new.extra = old.extra;
+                    new.env = old.env;
+                    new.cwd = old.cwd;
+                }
+                _ => {}
             }
-            _ => {}
-        }
-        config
-            .upsert_server(name, server.clone())
-            .map_err(config_error)?;
-        config.save().map_err(config_error)?;
+            config.upsert_server(name, server.clone())
+        })
+        .map_err(config_error)?;
         self.drop_connection(name).await;
         let view = self.view(name, &server).await;
         self.emit(AppEvent::ServerChanged {
@@ -228,8 +230,7 @@ impl Latch {
 
     /// Remove a server: close its connection, delete its sign-in and its history.
     pub async fn remove_server(&self, name: &str) -> Result<()> {
-        let mut config = self.load_config()?;
-        let server = config.server(name).map_err(config_error)?;
+        let server = self.server(name)?;
         self.drop_connection(name).await;
         let mut signed_in = self.accounts_of(name).await;
         if !signed_in.iter().any(|a| a == DEFAULT_ACCOUNT) {
@@ -250,8 +251,14 @@ impl Latch {
             })
             .await;
         }
-        config.remove_server(name).map_err(config_error)?;
-        config.save().map_err(config_error)?;
+        // Under the file's lock, after the slow part (another program may have removed it).
+        ConfigFile::edit(&self.inner.config_path, |config| {
+            if config.contains(name) {
+                config.remove_server(name)?;
+            }
+            Ok::<_, ConfigError>(())
+        })
+        .map_err(config_error)?;
         for account in &signed_in {
             self.inner.keeper.forget(&watch_key(name, Some(account)));
         }
@@ -268,15 +275,19 @@ impl Latch {
     /// On the first run (no servers file yet), add the bundled demo server so a newcomer has
     /// something to connect to. Returns whether it was added.
     pub fn ensure_demo(&self, url: &str) -> Result<bool> {
-        if self.inner.config_path.exists() {
+        let path = &self.inner.config_path;
+        if path.exists() {
             return Ok(false);
         }
-        let mut config = ConfigFile::new(&self.inner.config_path);
-        config
-            .add_server("demo", ServerConfig::remote(url))
-            .map_err(config_error)?;
-        config.save().map_err(config_error)?;
-        Ok(true)
+        ConfigFile::edit(path, |config| {
+            // Another program may have written the first file meanwhile.
+            if path.exists() {
+                return Ok(false);
+            }
+            config.add_server("demo", ServerConfig::remote(url))?;
+            Ok(true)
+        })
+        .map_err(config_error)
     }
 
     // ---- connections ----
@@ -404,6 +415,9 @@ impl Latch {
             .unwrap()
             .get(name)
             .and_then(|l| l.connection.clone())
+            // A connection whose transport ended (the server restarted, the network dropped)
+            // is not live: the next use connects again.
+            .filter(|c| !c.is_closed())
     }
 
     fn set_state(&self, name: &str, state: ConnectionState) {
@@ -449,6 +463,8 @@ impl Latch {
             }
             None => self.active_account(name),
         };
+        // No keychain and no consent to the file: say what to do before anyone signs in.
+        self.check_writable()?;
         let settings =
             AuthSettings::from_server(name, &remote, &self.inner.secrets).map_err(config_error)?;
         self.drop_connection(name).await;
@@ -639,6 +655,7 @@ impl Latch {
                 "Fill in both the client ID and the client secret.",
             ));
         }
+        self.check_writable()?;
         let document = NamedCredentials::with_secret(client_id.trim(), secret.trim())
             .map_err(|reason| AppError::new("invalidCredentials", reason))?
             .to_json();
@@ -970,11 +987,48 @@ impl Latch {
 
     pub fn settings(&self) -> SettingsView {
         SettingsView {
-            token_store: self.inner.secrets.kind().as_str().to_owned(),
-            token_store_warning: self.inner.secrets.fallback_warning().map(str::to_owned),
+            token_store: self.token_store(),
             config_path: self.inner.config_path.display().to_string(),
             version: crate::CLIENT_VERSION.to_owned(),
         }
+    }
+
+    /// Where sign-ins are kept, and whether the person must first say where (no keychain).
+    pub fn token_store(&self) -> TokenStoreView {
+        let secrets = &self.inner.secrets;
+        TokenStoreView {
+            kind: secrets.kind().as_str().to_owned(),
+            warning: secrets.fallback_warning().map(str::to_owned),
+            needs_consent: secrets.needs_consent(),
+        }
+    }
+
+    /// The person agreed to keep sign-ins in a file only they can read, since no keychain
+    /// runs (the app's banner): `secrets.json` is created in Latch's folder and used from now
+    /// on — by every connection and the keeper at once, and by the app, the CLI and the bridge
+    /// on every later start (see [`SecretStore::use_file_with_consent`]). Nothing happens
+    /// when sign-ins can already be kept.
+    pub async fn keep_sign_ins_in_file(&self) -> Result<TokenStoreView> {
+        let secrets = self.inner.secrets.clone();
+        tokio::task::spawn_blocking(move || secrets.use_file_with_consent())
+            .await
+            .map_err(|e| AppError::new("secrets", e))?
+            .map_err(|e| AppError::new("secrets", e))?;
+        Ok(self.token_store())
+    }
+
+    /// Fails with kind `keychainUnavailable`, in plain words, when sign-ins cannot be kept
+    /// (no keychain, no consent to the file): checked before a sign-in or a secret is taken.
+    fn check_writable(&self) -> Result<()> {
+        self.inner.secrets.writable().map_err(|error| {
+            tracing::info!(%error, "refused: sign-ins cannot be kept");
+            AppError::new(
+                KEYCHAIN_UNAVAILABLE,
+                "No keychain is running on this computer, so Latch can't keep your sign-ins \
+                 safely. Keep them in a file only you can read, or start your keychain (GNOME \
+                 Keyring or KWallet) and reopen Latch.",
+            )
+        })
     }
 
     /// The servers file as text (the default document when there is none yet).
@@ -1000,13 +1054,14 @@ impl Latch {
     /// Replace the servers file with `text` after checking it; the file is untouched when
     /// the text does not parse. Connections of changed or removed servers are closed.
     pub async fn save_config(&self, text: &str) -> Result<Vec<ServerView>> {
-        let old = self.load_config().ok();
-        let new = ConfigFile::parse(&self.inner.config_path, text).map_err(config_error)?;
-        new.save().map_err(config_error)?;
-        let old_servers: HashMap<String, ServerConfig> = old
-            .map(|c| c.servers().into_iter().collect())
-            .unwrap_or_default();
-        let new_servers: HashMap<String, ServerConfig> = new.servers().into_iter().collect();
+        let path = &self.inner.config_path;
+        let (old_servers, new_servers) = ConfigFile::edit(path, |config| {
+            let old: HashMap<String, ServerConfig> = config.servers().into_iter().collect();
+            *config = ConfigFile::parse(path, text)?;
+            let new: HashMap<String, ServerConfig> = config.servers().into_iter().collect();
+            Ok::<_, ConfigError>((old, new))
+        })
+        .map_err(config_error)?;
         for (name, server) in &old_servers {
             if new_servers.get(name) != Some(server) {
                 self.drop_connection(name).await;
@@ -1025,10 +1080,12 @@ impl Latch {
             ImportSource::Cursor => ExternalApp::Cursor,
         };
         let imported = crate::config::import_app(app).map_err(config_error)?;
-        let mut config = self.load_config()?;
-        let merge = config.merge(imported.servers);
+        // Saved (under the file's lock) only when a server was added.
+        let merge = ConfigFile::edit(&self.inner.config_path, |config| {
+            Ok::<_, ConfigError>(config.merge(imported.servers))
+        })
+        .map_err(config_error)?;
         if !merge.added.is_empty() {
-            config.save().map_err(config_error)?;
             self.emit(AppEvent::ServersChanged);
         }
         let mut warnings = imported.warnings;
@@ -1425,5 +1482,62 @@ fn problem_of(error: &ConnectError) -> Option<AuthView> {
             })
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::FILE_NAME;
+
+    #[tokio::test]
+    async fn without_a_keychain_sign_ins_wait_for_consent_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path();
+        let latch = Latch::new(LatchOptions {
+            config_path: home.join("servers.json"),
+            secrets: SecretStore::keychain_unavailable(home, "no D-Bus".to_owned()),
+            history: History::open(home.join("history")),
+            browser: BrowserMode::Headless,
+            demo_url: None,
+        });
+        let entry = ServerEntryInput {
+            url: Some("http://127.0.0.1:9/mcp".to_owned()),
+            ..ServerEntryInput::default()
+        };
+        latch.add_server("remote", entry).await.unwrap();
+        let store = latch.settings().token_store;
+        assert!(store.needs_consent, "{store:?}");
+        assert_eq!(store.kind, "keychain");
+
+        // Refused before anything starts, with the kind the UI answers with the choice.
+        let error = latch.sign_in("remote", None, None).await.unwrap_err();
+        assert_eq!(error.kind, KEYCHAIN_UNAVAILABLE, "{error:?}");
+        assert!(
+            error.message.contains("a file only you can read"),
+            "{error}"
+        );
+        assert!(
+            !error.message.contains("LATCH_TOKEN_STORE"),
+            "plain words: {error}"
+        );
+        let error = latch.set_credentials("pair", "id", "secret").await;
+        assert_eq!(error.unwrap_err().kind, KEYCHAIN_UNAVAILABLE);
+        assert!(!home.join(FILE_NAME).exists(), "nothing written");
+
+        let store = latch.keep_sign_ins_in_file().await.unwrap();
+        assert!(!store.needs_consent, "{store:?}");
+        assert_eq!(store.kind, "file");
+        assert!(store.warning.as_deref().unwrap().contains(FILE_NAME));
+        assert_eq!(latch.settings().token_store, store);
+        assert!(home.join(FILE_NAME).is_file());
+        // The running app's store is the file now.
+        latch.set_credentials("pair", "id", "secret").await.unwrap();
+        let kept = SecretStore::file(home)
+            .get(&credential_key("pair"))
+            .unwrap();
+        assert!(kept.is_some(), "the credentials are in the file");
+        // Once more is harmless.
+        assert_eq!(latch.keep_sign_ins_in_file().await.unwrap(), store);
     }
 }

@@ -23,6 +23,7 @@ pub use client_credentials::{
     ClientCredentialsError, ClientProof, NamedCredentials, SigningAlgorithm,
 };
 pub use device::DeviceError;
+pub(crate) use endpoints::{RedirectRefused, redirect_policy};
 pub use settings::{AuthSettings, Flow};
 pub use sign_in::{SignInError, SignInOptions, SignedIn, sign_in};
 pub use sign_out::{SignedOut, sign_out};

@@ -1,12 +1,17 @@
 //! Where Latch keeps tokens, client registrations, client-credential pairs and `${secret:NAME}`
-//! values: the platform keychain when one runs, else a file only the user can read (with a
-//! warning `latch status` and the app show), or memory for tests. One [`SecretStore`] type hides
-//! which; values over a keychain entry's size limit are split so a 4 KB token set fits on every
-//! platform, and every write lands whole or not at all. Everything above this module sees token
-//! *metadata* ([`TokenMetadata`]) — never a token — and [`Secret`] values cannot be printed.
+//! values: the platform keychain when one runs, else — with the person's consent — a file only
+//! they can read (with a warning `latch status` and the app show), or memory for tests. One
+//! [`SecretStore`] type hides which; values over a keychain entry's size limit are split so a
+//! 4 KB token set fits on every platform, and every write lands whole or not at all. Everything
+//! above this module sees token *metadata* ([`TokenMetadata`]) — never a token — and [`Secret`]
+//! values cannot be printed.
 //!
-//! Choosing the store: `LATCH_TOKEN_STORE=keychain|file|memory`, or unset for the keychain when
-//! it answers and the file `secrets.json` in Latch's folder when it does not.
+//! Choosing the store: `LATCH_TOKEN_STORE=keychain|file|memory`, or unset for the keychain. When
+//! no keychain answers, tokens go to the file `secrets.json` in Latch's folder only with the
+//! person's consent — `LATCH_TOKEN_STORE=file`, a `secrets.json` they already keep there, or
+//! their "yes" to [`SecretStore::use_file_with_consent`] (the app's button, `latch login`'s
+//! question or `--keep-in-file`), which creates that file so every later start uses it too;
+//! otherwise nothing is stored and signing in fails with a message that says what to do.
 
 mod accounts;
 mod backend;
@@ -22,7 +27,7 @@ mod secret;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 
@@ -100,6 +105,13 @@ struct Inner {
     file_path: Option<PathBuf>,
     /// A folder whose `secrets.lock` serializes split writes across processes.
     lock_dir: Option<PathBuf>,
+    /// No keychain answered (why, in a few words) and no file store was chosen: nothing can
+    /// be stored.
+    unavailable: Option<String>,
+    /// The file store the person agreed to ([`SecretStore::use_file_with_consent`]): once
+    /// set, this store and every clone of it — the app's connections, the keeper's grants —
+    /// read and write there. Set at most once, so references into it stay valid.
+    consented: OnceLock<SecretStore>,
     /// Serializes split writes inside the process.
     writers: Mutex<()>,
 }
@@ -120,14 +132,19 @@ impl SecretStore {
                 fallback_warning: None,
                 file_path,
                 lock_dir,
+                unavailable: None,
+                consented: OnceLock::new(),
                 writers: Mutex::new(()),
             }),
         }
     }
 
-    /// The store for this run: `LATCH_TOKEN_STORE` if set, else the keychain when one answers,
-    /// else `secrets.json` in [`config::home_dir`] with
-    /// [`fallback_warning`](Self::fallback_warning) set.
+    /// The store for this run: `LATCH_TOKEN_STORE` if set, else the keychain. When no keychain
+    /// answers: the `secrets.json` already in [`config::home_dir`] if there is one (with
+    /// [`fallback_warning`](Self::fallback_warning) set), else a keychain store that keeps
+    /// nothing — its writes fail with [`SecretsError::KeychainUnavailable`],
+    /// [`writable`](Self::writable) says so before a sign-in starts, and
+    /// [`use_file_with_consent`](Self::use_file_with_consent) turns it into the file store.
     pub fn open() -> Result<Self, SecretsError> {
         let setting = std::env::var(STORE_ENV).ok();
         Self::open_with(setting.as_deref(), &config::home_dir())
@@ -139,8 +156,17 @@ impl SecretStore {
         let setting = setting.map(str::trim).filter(|s| !s.is_empty());
         match setting {
             None => match Self::keychain_locked_by(Some(dir.to_path_buf())) {
-                Err(SecretsError::KeychainUnavailable { reason }) => {
+                // Tokens the person already keeps in the file (an earlier fallback, or an
+                // earlier LATCH_TOKEN_STORE=file) stay usable, refreshes included.
+                Err(SecretsError::KeychainUnavailable { reason })
+                    if dir.join(FILE_NAME).is_file() =>
+                {
                     Ok(Self::file_fallback(dir, &reason))
+                }
+                // No file without consent: nothing is stored until the person starts a
+                // keychain, sets LATCH_TOKEN_STORE=file or says yes to the file.
+                Err(SecretsError::KeychainUnavailable { reason }) => {
+                    Ok(Self::keychain_unavailable(dir, reason))
                 }
                 other => other,
             },
@@ -168,6 +194,85 @@ impl SecretStore {
             inner.fallback_warning = Some(warning);
         }
         store
+    }
+
+    /// The keychain that did not answer: reads find nothing, writes fail with the error that
+    /// says what to do, which is also the store's [`fallback_warning`](Self::fallback_warning).
+    pub(crate) fn keychain_unavailable(dir: &Path, reason: String) -> Self {
+        let backend = keychain::UnavailableBackend {
+            reason: reason.clone(),
+        };
+        let warning = backend.error().to_string();
+        tracing::info!("{warning}");
+        let mut store = Self::from_parts(
+            StoreKind::Keychain,
+            Box::new(backend),
+            None,
+            None,
+            Some(dir.to_path_buf()),
+        );
+        if let Some(inner) = Arc::get_mut(&mut store.inner) {
+            inner.fallback_warning = Some(warning);
+            inner.unavailable = Some(reason);
+        }
+        store
+    }
+
+    /// Whether sign-ins can be kept: an error ([`SecretsError::KeychainUnavailable`]) when no
+    /// keychain runs and the person has not chosen the file store. Checked before a sign-in
+    /// starts, so nobody approves a sign-in that cannot be saved.
+    pub fn writable(&self) -> Result<(), SecretsError> {
+        match &self.current().inner.unavailable {
+            None => Ok(()),
+            Some(reason) => Err(SecretsError::KeychainUnavailable {
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    /// True when no keychain runs and the person has not chosen where to keep sign-ins: the
+    /// moment to ask them whether the file will do ([`use_file_with_consent`](Self::use_file_with_consent)).
+    pub fn needs_consent(&self) -> bool {
+        self.current().inner.unavailable.is_some()
+    }
+
+    /// The file sign-ins would be kept in with the person's consent (`secrets.json` in Latch's
+    /// folder), for the question that asks them; `None` when nothing needs their consent.
+    pub fn consent_file(&self) -> Option<PathBuf> {
+        let this = self.current();
+        this.inner.unavailable.as_ref()?;
+        this.inner.lock_dir.as_ref().map(|dir| dir.join(FILE_NAME))
+    }
+
+    /// The person agreed to keep their sign-ins in a file only they can read, since no
+    /// keychain runs: creates `secrets.json` in Latch's folder (mode 0600, empty, through the
+    /// file store's locked atomic write) — which records the consent, as every later start of
+    /// the app, the CLI or the bridge then uses that file (see [`open`](Self::open)) — and
+    /// switches this store and all its clones to it now, connections and the keeper included.
+    /// A store that can already keep sign-ins (a keychain that answers, the file, memory) is
+    /// left as it is. Blocking (file I/O).
+    pub fn use_file_with_consent(&self) -> Result<(), SecretsError> {
+        let (Some(reason), Some(dir)) = (&self.inner.unavailable, &self.inner.lock_dir) else {
+            return Ok(());
+        };
+        if self.inner.consented.get().is_some() {
+            return Ok(());
+        }
+        // Idempotent: a second caller (or another process) finds the file and keeps it.
+        file::FileBackend::new(dir).create()?;
+        let store = Self::file_fallback(dir, reason);
+        tracing::info!(
+            file = %dir.join(FILE_NAME).display(),
+            "sign-ins are kept in a file, with the person's consent"
+        );
+        // Lost a race to another caller: theirs is the same file.
+        let _ = self.inner.consented.set(store);
+        Ok(())
+    }
+
+    /// The store that answers for this one: the file the person agreed to, once they have.
+    fn current(&self) -> &SecretStore {
+        self.inner.consented.get().unwrap_or(self)
     }
 
     /// The platform keychain, checked to answer. Split writes are serialized across processes
@@ -198,13 +303,14 @@ impl SecretStore {
     /// Where the refresh locks of this store's grants live: next to the store on disk, in
     /// Latch's folder for the keychain; `None` (in-process locks only) for memory.
     pub(crate) fn refresh_lock_dir(&self) -> Option<PathBuf> {
-        match self.kind() {
-            StoreKind::File => self
+        let this = self.current();
+        match this.kind() {
+            StoreKind::File => this
                 .file_path()
                 .and_then(Path::parent)
                 .map(Path::to_path_buf),
             StoreKind::Keychain => {
-                Some(self.inner.lock_dir.clone().unwrap_or_else(config::home_dir))
+                Some(this.inner.lock_dir.clone().unwrap_or_else(config::home_dir))
             }
             StoreKind::Memory => None,
         }
@@ -235,23 +341,27 @@ impl SecretStore {
 
     /// Which kind of store this is.
     pub fn kind(&self) -> StoreKind {
-        self.inner.kind
+        self.current().inner.kind
     }
 
-    /// Set when [`open`](Self::open) fell back to the file because no keychain answered: a
-    /// sentence for `latch status` and the app, e.g. "no keychain is running (Secret Service
-    /// not found); tokens are kept in ~/.config/latch/secrets.json, readable only by you".
+    /// Set when [`open`](Self::open) found no keychain: a sentence for `latch status` and the
+    /// app — "no keychain is running (Secret Service not found); tokens are kept in
+    /// ~/.config/latch/secrets.json, readable only by you" when it uses the file the person
+    /// already keeps, else the [`SecretsError::KeychainUnavailable`] message saying what to do.
     pub fn fallback_warning(&self) -> Option<&str> {
-        self.inner.fallback_warning.as_deref()
+        self.current().inner.fallback_warning.as_deref()
     }
 
     /// The file a file store keeps its secrets in.
     pub fn file_path(&self) -> Option<&Path> {
-        self.inner.file_path.as_deref()
+        self.current().inner.file_path.as_deref()
     }
 
     /// The value under `key`, if any.
     pub fn get(&self, key: &str) -> Result<Option<Secret>, SecretsError> {
+        if let Some(file) = self.inner.consented.get() {
+            return file.get(key);
+        }
         validate_key(key)?;
         match self.inner.chunk_limit {
             Some(_) => chunked::get(self.inner.backend.as_ref(), key),
@@ -262,6 +372,9 @@ impl SecretStore {
     /// Stores `value` under `key`, whole or not at all: after an error or a crash, a reader
     /// finds the previous value or the new one.
     pub fn put(&self, key: &str, value: &[u8]) -> Result<(), SecretsError> {
+        if let Some(file) = self.inner.consented.get() {
+            return file.put(key, value);
+        }
         validate_key(key)?;
         match self.inner.chunk_limit {
             Some(limit) => {
@@ -274,6 +387,9 @@ impl SecretStore {
 
     /// Removes `key`; removing a key that is not there succeeds.
     pub fn delete(&self, key: &str) -> Result<(), SecretsError> {
+        if let Some(file) = self.inner.consented.get() {
+            return file.delete(key);
+        }
         validate_key(key)?;
         match self.inner.chunk_limit {
             Some(_) => {
@@ -305,7 +421,7 @@ impl SecretStore {
 impl fmt::Debug for SecretStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SecretStore")
-            .field("kind", &self.inner.kind)
+            .field("kind", &self.kind())
             .finish_non_exhaustive()
     }
 }
@@ -409,6 +525,97 @@ mod tests {
         assert!(
             err.to_string().contains("keychain, file or memory"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn consent_switches_every_clone_to_a_private_file_that_later_starts_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("latch");
+        let store = SecretStore::keychain_unavailable(&home, "no D-Bus".to_owned());
+        // Held the way the keeper and the connections hold it.
+        let clone = store.clone();
+        let grant = GrantStore::for_grant(store.clone(), "demo", "", DEFAULT_ACCOUNT);
+        assert!(store.needs_consent());
+        assert_eq!(store.consent_file(), Some(home.join(FILE_NAME)));
+        assert!(store.writable().unwrap_err().is_keychain_unavailable());
+        assert!(clone.put("grant:x", b"v").is_err());
+        assert!(!home.exists(), "nothing written without consent");
+
+        store.use_file_with_consent().unwrap();
+        let file = home.join(FILE_NAME);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let written: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(written, serde_json::json!({"version": 1, "secrets": {}}));
+        assert!(
+            !std::fs::read_dir(&home).unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")),
+            "no temporary file left"
+        );
+
+        for s in [&store, &clone, grant.store()] {
+            assert!(!s.needs_consent());
+            assert_eq!(s.consent_file(), None);
+            assert!(s.writable().is_ok());
+            assert_eq!(s.kind(), StoreKind::File);
+            assert_eq!(s.file_path(), Some(file.as_path()));
+            assert_eq!(s.refresh_lock_dir(), Some(home.clone()));
+            let warning = s.fallback_warning().unwrap();
+            assert!(
+                warning.contains("no D-Bus") && warning.contains(FILE_NAME),
+                "{warning}"
+            );
+        }
+        clone.put("grant:x", b"kept").unwrap();
+        assert_eq!(
+            store.get("grant:x").unwrap().unwrap().expose_bytes(),
+            b"kept"
+        );
+        // In the file, where every later start finds it (`open` uses an existing file).
+        assert_eq!(
+            SecretStore::file(&home)
+                .get("grant:x")
+                .unwrap()
+                .unwrap()
+                .expose_bytes(),
+            b"kept"
+        );
+
+        // Saying yes again (another window, another process) keeps what is there.
+        store.use_file_with_consent().unwrap();
+        SecretStore::keychain_unavailable(&home, "no D-Bus".to_owned())
+            .use_file_with_consent()
+            .unwrap();
+        assert_eq!(
+            store.get("grant:x").unwrap().unwrap().expose_bytes(),
+            b"kept"
+        );
+        store.delete("grant:x").unwrap();
+        assert!(SecretStore::file(&home).get("grant:x").unwrap().is_none());
+    }
+
+    #[test]
+    fn consent_leaves_a_store_that_can_keep_sign_ins_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = SecretStore::memory();
+        assert!(!memory.needs_consent());
+        memory.use_file_with_consent().unwrap();
+        assert_eq!(memory.kind(), StoreKind::Memory);
+        let file = SecretStore::file(dir.path());
+        file.use_file_with_consent().unwrap();
+        assert_eq!(file.fallback_warning(), None);
+        assert!(
+            !dir.path().join(FILE_NAME).exists(),
+            "created on the first write only"
         );
     }
 }

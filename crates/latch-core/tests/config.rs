@@ -131,25 +131,24 @@ fn round_trip_keeps_unknown_keys_comments_and_order() {
     let original_text = fs::read_to_string(&path).unwrap();
     let original: Value = serde_json::from_str(&original_text).unwrap();
 
-    let mut cfg = ConfigFile::load(&path).unwrap();
-    cfg.upsert_server("new-one", ServerConfig::remote("https://new.example/mcp"))
-        .unwrap();
-    // Replace an existing entry in place: its comment and position stay.
-    let mut notion = RemoteServer {
-        url: "https://mcp.notion.com/v2/mcp".into(),
-        ..Default::default()
-    };
-    notion.headers.insert("X-Trace".into(), "on".into());
-    cfg.upsert_server("notion", ServerConfig::Remote(notion))
-        .unwrap();
-    // Editing figma through its typed form keeps `_why` and the unknown `timeoutSecs`.
-    let ServerConfig::Remote(mut figma) = cfg.server("figma").unwrap() else {
-        panic!()
-    };
-    figma.url = "https://figma.example/v2/mcp".into();
-    cfg.upsert_server("figma", ServerConfig::Remote(figma))
-        .unwrap();
-    cfg.save().unwrap();
+    let cfg = ConfigFile::edit(&path, |cfg| {
+        cfg.upsert_server("new-one", ServerConfig::remote("https://new.example/mcp"))?;
+        // Replace an existing entry in place: its comment and position stay.
+        let mut notion = RemoteServer {
+            url: "https://mcp.notion.com/v2/mcp".into(),
+            ..Default::default()
+        };
+        notion.headers.insert("X-Trace".into(), "on".into());
+        cfg.upsert_server("notion", ServerConfig::Remote(notion))?;
+        // Editing figma through its typed form keeps `_why` and the unknown `timeoutSecs`.
+        let ServerConfig::Remote(mut figma) = cfg.server("figma")? else {
+            panic!()
+        };
+        figma.url = "https://figma.example/v2/mcp".into();
+        cfg.upsert_server("figma", ServerConfig::Remote(figma))?;
+        Ok::<_, ConfigError>(cfg.clone())
+    })
+    .unwrap();
 
     let saved_text = fs::read_to_string(&path).unwrap();
     assert!(saved_text.ends_with("}\n"), "trailing newline");
@@ -198,27 +197,25 @@ fn round_trip_keeps_unknown_keys_comments_and_order() {
     assert_eq!(again.servers(), cfg.servers());
     assert_eq!(again.document(), cfg.document());
 
-    // The previous file is kept, byte for byte; no temp files are left behind.
+    // The previous file is kept, byte for byte; no temp files are left behind (the lock
+    // file stays, empty).
     assert_eq!(
         fs::read_to_string(dir.path().join("servers.json.bak")).unwrap(),
         original_text
     );
     assert_eq!(
         dir_entries(dir.path()),
-        ["servers.json", "servers.json.bak"]
+        ["servers.json", "servers.json.bak", "servers.json.lock"]
     );
 }
 
 #[test]
 fn bak_holds_the_previous_save() {
     let (dir, path) = copy_fixture("servers.json");
-    let mut cfg = ConfigFile::load(&path).unwrap();
-    cfg.remove_server("notion").unwrap();
-    cfg.save().unwrap();
+    ConfigFile::edit(&path, |cfg| cfg.remove_server("notion")).unwrap();
     let first = fs::read_to_string(&path).unwrap();
 
-    cfg.remove_server("figma").unwrap();
-    cfg.save().unwrap();
+    ConfigFile::edit(&path, |cfg| cfg.remove_server("figma")).unwrap();
     assert_eq!(
         fs::read_to_string(dir.path().join("servers.json.bak")).unwrap(),
         first
@@ -231,15 +228,18 @@ fn bak_holds_the_previous_save() {
 fn save_creates_the_folder_without_a_bak() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a").join("b").join("servers.json");
-    let mut cfg = ConfigFile::load(&path).unwrap();
-    cfg.upsert_server("everything", ServerConfig::command("npx", ["-y", "pkg"]))
-        .unwrap();
-    cfg.save().unwrap();
+    ConfigFile::edit(&path, |cfg| {
+        cfg.upsert_server("everything", ServerConfig::command("npx", ["-y", "pkg"]))
+    })
+    .unwrap();
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
         "{\n  \"mcpServers\": {\n    \"everything\": {\n      \"command\": \"npx\",\n      \"args\": [\n        \"-y\",\n        \"pkg\"\n      ]\n    }\n  }\n}\n"
     );
-    assert_eq!(dir_entries(path.parent().unwrap()), ["servers.json"]);
+    assert_eq!(
+        dir_entries(path.parent().unwrap()),
+        ["servers.json", "servers.json.lock"]
+    );
 }
 
 #[cfg(unix)]
@@ -248,7 +248,7 @@ fn saved_file_and_bak_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let (dir, path) = copy_fixture("servers.json");
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-    ConfigFile::load(&path).unwrap().save().unwrap();
+    ConfigFile::edit(&path, |cfg| cfg.remove_server("notion")).unwrap();
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&dir.path().join("servers.json.bak")), 0o600);
@@ -282,14 +282,16 @@ fn broken_file_names_line_and_column() {
 #[test]
 fn save_never_overwrites_a_file_that_broke_after_load() {
     let (dir, path) = copy_fixture("servers.json");
-    let mut cfg = ConfigFile::load(&path).unwrap();
-    cfg.upsert_server("x", ServerConfig::remote("https://x.example"))
-        .unwrap();
-
-    // The user (or another program) breaks the file in the meantime.
+    // The user breaks the file in an editor (which takes no lock) while Latch edits it.
     let broken = fs::read(fixture("broken.json")).unwrap();
-    fs::write(&path, &broken).unwrap();
-    let err = cfg.save().unwrap_err();
+    let edit = |bytes: &[u8]| {
+        ConfigFile::edit(&path, |cfg| {
+            cfg.upsert_server("x", ServerConfig::remote("https://x.example"))?;
+            fs::write(&path, bytes).unwrap();
+            Ok::<_, ConfigError>(())
+        })
+    };
+    let err = edit(&broken).unwrap_err();
     assert!(
         matches!(
             err,
@@ -304,15 +306,57 @@ fn save_never_overwrites_a_file_that_broke_after_load() {
     assert_eq!(fs::read(&path).unwrap(), broken, "byte-identical");
     assert_eq!(
         dir_entries(dir.path()),
-        ["servers.json"],
+        ["servers.json", "servers.json.lock"],
         "no .bak, no temp file"
     );
+    // Nor is it loaded for the next edit.
+    let err = ConfigFile::edit(&path, |_| Ok::<_, ConfigError>(())).unwrap_err();
+    assert!(err.is_broken_file(), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), broken, "byte-identical");
 
     // A file that parses but has the wrong shape is not overwritten either.
+    fs::copy(fixture("servers.json"), &path).unwrap();
     let wrong = br#"{"mcpServers": {"a": {"url": 5}}}"#;
-    fs::write(&path, wrong).unwrap();
-    assert!(matches!(cfg.save(), Err(ConfigError::Invalid { .. })));
+    assert!(matches!(edit(wrong), Err(ConfigError::Invalid { .. })));
     assert_eq!(fs::read(&path).unwrap(), wrong);
+}
+
+#[test]
+fn an_edit_that_fails_or_changes_nothing_writes_nothing() {
+    let (dir, path) = copy_fixture("servers.json");
+    let before = fs::read(&path).unwrap();
+    let err = ConfigFile::edit(&path, |cfg| {
+        cfg.remove_server("notion")?;
+        cfg.add_server("figma", ServerConfig::remote("https://f.example"))
+    })
+    .unwrap_err();
+    assert!(matches!(err, ConfigError::AlreadyExists { .. }), "{err}");
+    ConfigFile::edit(&path, |cfg| Ok::<_, ConfigError>(cfg.names())).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), before, "byte-identical");
+    assert_eq!(
+        dir_entries(dir.path()),
+        ["servers.json", "servers.json.lock"],
+        "no .bak: nothing was saved"
+    );
+}
+
+#[test]
+fn edits_from_many_threads_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("servers.json");
+    std::thread::scope(|scope| {
+        for i in 0..16 {
+            let path = &path;
+            scope.spawn(move || {
+                ConfigFile::edit(path, |cfg| {
+                    let url = format!("http://127.0.0.1:{}/mcp", 42_000 + i);
+                    cfg.add_server(&format!("s{i}"), ServerConfig::remote(url))
+                })
+                .unwrap();
+            });
+        }
+    });
+    assert_eq!(ConfigFile::load(&path).unwrap().names().len(), 16);
 }
 
 // ---------------------------------------------------------------- typed errors

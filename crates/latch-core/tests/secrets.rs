@@ -298,20 +298,51 @@ fn secret_source_reads_secret_keys() {
     assert_eq!(store.secret("binary"), None);
 }
 
+/// Without LATCH_TOKEN_STORE: the keychain when one answers. When none does (as in most CI
+/// runs), no file is written without consent — the store keeps nothing and says what to do —
+/// unless the person already keeps a `secrets.json` there, which stays in use.
+/// (`crates/latch-cli/tests/faults.rs` runs `latch login` with no Secret Service at all.)
 #[test]
-fn unset_setting_uses_a_keychain_or_the_file_with_a_warning() {
+fn unset_setting_uses_a_keychain_and_never_a_new_file_without_consent() {
     let dir = tempfile::tempdir().unwrap();
     let store = SecretStore::open_with(None, dir.path()).unwrap();
-    match store.kind() {
-        StoreKind::File => {
-            let warning = store.fallback_warning().expect("a fallback warning");
-            assert!(warning.starts_with("no keychain is running ("), "{warning}");
-            assert!(warning.contains(FILE_NAME), "{warning}");
-            assert!(warning.ends_with("readable only by you"), "{warning}");
-        }
-        StoreKind::Keychain => assert_eq!(store.fallback_warning(), None),
-        StoreKind::Memory => panic!("memory is never chosen by default"),
-    }
+    assert_eq!(
+        store.kind(),
+        StoreKind::Keychain,
+        "never memory or a new file"
+    );
+    let Some(warning) = store.fallback_warning() else {
+        assert!(store.writable().is_ok());
+        return;
+    };
+    assert!(warning.starts_with("no keychain is running ("), "{warning}");
+    assert!(warning.contains("LATCH_TOKEN_STORE=file"), "{warning}");
+    let error = store.writable().unwrap_err();
+    assert!(error.is_keychain_unavailable(), "{error}");
+    assert_eq!(error.to_string(), warning);
+    let error = store.put("grant:x", b"secret").unwrap_err();
+    assert!(error.is_keychain_unavailable(), "{error}");
+    assert!(store.get("grant:x").unwrap().is_none());
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing was written"
+    );
+
+    // A secrets.json the person already keeps is used, with the warning.
+    SecretStore::file(dir.path())
+        .put("grant:x", b"kept")
+        .unwrap();
+    let store = SecretStore::open_with(None, dir.path()).unwrap();
+    assert_eq!(store.kind(), StoreKind::File);
+    let warning = store.fallback_warning().expect("a fallback warning");
+    assert!(warning.starts_with("no keychain is running ("), "{warning}");
+    assert!(warning.contains(FILE_NAME), "{warning}");
+    assert!(warning.ends_with("readable only by you"), "{warning}");
+    assert!(store.writable().is_ok());
+    assert_eq!(
+        store.get("grant:x").unwrap().unwrap().expose_bytes(),
+        b"kept"
+    );
 }
 
 /// A token set of about 4 KB, like one with a long JWT access token and an ID token.

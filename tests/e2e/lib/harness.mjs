@@ -242,11 +242,30 @@ export function childProcesses(pid) {
   return out;
 }
 
+// A session bus that can start no service: no Secret Service is activated on demand (the
+// session of scripts/e2e would start gnome-keyring-daemon when asked for one, if installed).
+const BARE_SESSION_BUS = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`;
+
 /**
  * Starts tauri-driver with a fresh LATCH_HOME and a free demo port, and opens a WebDriver
  * session on the real app. Returns { browser, home, demoPort, appPid, timings, stop }.
+ * `keychain: false`: the app runs as on a computer without a keychain — in a D-Bus session of
+ * its own where no Secret Service answers, and without LATCH_TOKEN_STORE.
  */
-export async function startApp(label, { env = {} } = {}) {
+export async function startApp(label, { env = {}, keychain = true } = {}) {
   if (!fs.existsSync(APP)) throw new Error(`the app is not built: ${APP} (cargo build -p latch-app)`);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `latch-e2e-${label}-`));
   const latchHome = path.join(home, "latch");
@@ -263,9 +282,16 @@ export async function startApp(label, { env = {} } = {}) {
     XDG_CONFIG_HOME: path.join(home, "config"),
     ...env,
   };
-  const driver = spawnTracked(`tauri-driver-${label}`, TAURI_DRIVER, ["--port", String(port), "--native-port", String(nativePort)], {
-    env: driverEnv,
-  });
+  let command = TAURI_DRIVER;
+  let args = ["--port", String(port), "--native-port", String(nativePort)];
+  if (!keychain) {
+    delete driverEnv.LATCH_TOKEN_STORE;
+    const busConfig = path.join(home, "session-bus.conf");
+    fs.writeFileSync(busConfig, BARE_SESSION_BUS);
+    args = [`--config-file=${busConfig}`, "--", command, ...args];
+    command = "dbus-run-session";
+  }
+  const driver = spawnTracked(`tauri-driver-${label}`, command, args, { env: driverEnv });
   await waitForPort(port, { child: driver.child, what: "tauri-driver" });
 
   const t0 = performance.now();

@@ -6,7 +6,8 @@ import type { ImportSource } from "../bindings/ImportSource";
 import type { SettingsView } from "../bindings/SettingsView";
 import * as api from "../tauri/api";
 import { actions } from "../state/actions";
-import { store, upsertServer } from "../state/store";
+import { store, upsertServer, useStore } from "../state/store";
+import { KeepInFileButton, NO_KEYCHAIN, START_KEYCHAIN } from "./KeychainConsent";
 import { UseInDialog } from "./UseInDialog";
 
 const SOURCES: { id: ImportSource; label: string }[] = [
@@ -27,6 +28,8 @@ export function SettingsPanel() {
   const [report, setReport] = useState<{ source: string; report: ImportReport } | { source: string; error: string } | null>(null);
   const [useIn, setUseIn] = useState(false);
   const editorId = useId();
+  // The app's (it changes when the person chooses the file), else what this page loaded.
+  const tokenStore = useStore((s) => s.tokenStore) ?? info?.tokenStore;
 
   const reload = () => {
     setConfigState({ kind: "loading" });
@@ -42,7 +45,13 @@ export function SettingsPanel() {
   };
 
   useEffect(() => {
-    api.settings().then(setInfo, (e) => setInfoError(api.toAppError(e).message));
+    api.settings().then(
+      (loaded) => {
+        setInfo(loaded);
+        store.update((s) => ({ ...s, tokenStore: loaded.tokenStore }));
+      },
+      (e) => setInfoError(api.toAppError(e).message),
+    );
     api.startAtLogin().then(setAutostart, (e) => setAutostartError(api.toAppError(e).message));
     reload();
   }, []);
@@ -80,15 +89,25 @@ export function SettingsPanel() {
       <section className="card">
         <h2>Where your sign-ins are kept</h2>
         {infoError && <p className="field-error">{infoError}</p>}
-        {info ? (
+        {info && tokenStore ? (
           <>
             <p>
-              Token store: <strong data-testid="token-store">{storeLabel(info.tokenStore)}</strong>
+              Token store: <strong data-testid="token-store">{tokenStore.needsConsent ? "None yet (no keychain found)" : storeLabel(tokenStore.kind)}</strong>
             </p>
-            {info.tokenStoreWarning && (
-              <p className="warning-box" role="alert" data-testid="token-store-warning">
-                {info.tokenStoreWarning}
-              </p>
+            {tokenStore.needsConsent ? (
+              <div className="warning-box stack" role="alert" data-testid="token-store-warning">
+                <p>{NO_KEYCHAIN}</p>
+                <div className="row">
+                  <KeepInFileButton testId="settings-keep-in-file" />
+                  <span>— or {START_KEYCHAIN}</span>
+                </div>
+              </div>
+            ) : (
+              tokenStore.warning && (
+                <p className="warning-box" role="alert" data-testid="token-store-warning">
+                  {tokenStore.warning}
+                </p>
+              )
             )}
             <p className="muted small">
               Servers file: <span className="mono break">{info.configPath}</span> · Latch {info.version}

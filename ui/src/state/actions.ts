@@ -9,6 +9,9 @@ import * as api from "../tauri/api";
 import { onAppEvent } from "../tauri/events";
 import { applyEvent, removeServerFromState, store as defaultStore, upsertServer, type Store } from "./store";
 
+/** The kind of a sign-in refused because no keychain runs and the person hasn't chosen the file yet. */
+export const KEYCHAIN_UNAVAILABLE = "keychainUnavailable";
+
 export function errorText(e: unknown): string {
   return api.toAppError(e).message;
 }
@@ -18,17 +21,24 @@ export function createActions(store: Store = defaultStore) {
     store.notify("error", errorText(e));
   };
 
+  // Only the latest listing's answer counts (main.tsx lists the servers before the first
+  // render, and `start` again once subscribed).
+  let listing = 0;
+
   const actions = {
     async loadServers() {
+      const request = ++listing;
       store.update((s) => ({ ...s, servers: { status: "loading", data: s.servers.status === "ready" ? s.servers.data : undefined } }));
       try {
         const data = await api.listServers();
+        if (request !== listing) return;
         store.update((s) => ({
           ...s,
           servers: { status: "ready", data },
           selected: s.selected && data.some((x) => x.name === s.selected) ? s.selected : (data[0]?.name ?? null),
         }));
       } catch (e) {
+        if (request !== listing) return;
         store.update((s) => ({ ...s, servers: { status: "error", error: errorText(e) } }));
       }
     },
@@ -58,7 +68,23 @@ export function createActions(store: Store = defaultStore) {
     useAccount: (name: string, account: string) => actions.serverCommand(() => api.useAccount(name, account)),
     async signIn(name: string, flow: FlowInput | null = null, account: string | null = null) {
       store.update((s) => ({ ...s, signIn: { ...s.signIn, [name]: s.signIn[name] ?? {} } }));
-      const ok = await actions.serverCommand(() => api.signIn(name, flow, account));
+      let ok = false;
+      try {
+        const view = await api.signIn(name, flow, account);
+        store.update((s) => upsertServer(s, view));
+        ok = true;
+      } catch (e) {
+        if (api.toAppError(e).kind === KEYCHAIN_UNAVAILABLE) {
+          // Not an error to show: a choice to offer (keep sign-ins in a file), then go on.
+          store.update((s) => ({
+            ...s,
+            tokenStore: s.tokenStore ? { ...s.tokenStore, needsConsent: true } : s.tokenStore,
+            consentFor: { server: name, flow, account },
+          }));
+        } else {
+          fail(e);
+        }
+      }
       store.update((s) => {
         if (!s.signIn[name]) return s;
         const signIn = { ...s.signIn };
@@ -179,6 +205,40 @@ export function createActions(store: Store = defaultStore) {
       } catch (e) {
         fail(e);
       }
+    },
+
+    /** Where sign-ins are kept, and whether the person must first choose (no keychain). */
+    async loadTokenStore() {
+      try {
+        const { tokenStore } = await api.settings();
+        store.update((s) => ({ ...s, tokenStore }));
+      } catch {
+        // The settings page says why; without it no banner shows.
+      }
+    },
+
+    /**
+     * No keychain runs and the person chose to keep sign-ins in a file only they can read:
+     * from now on (and on every later start) Latch keeps them there. A sign-in that waited
+     * for this choice goes on.
+     */
+    async keepSignInsInFile() {
+      try {
+        const tokenStore = await api.keepSignInsInFile();
+        const waiting = store.get().consentFor;
+        store.update((s) => ({ ...s, tokenStore, consentFor: null }));
+        store.notify("success", "Latch keeps your sign-ins in a file only you can read.");
+        if (waiting) void actions.signIn(waiting.server, waiting.flow, waiting.account);
+        return true;
+      } catch (e) {
+        fail(e);
+        return false;
+      }
+    },
+
+    /** The person closed the question without choosing: the sign-in stays undone. */
+    dismissConsent() {
+      store.update((s) => (s.consentFor ? { ...s, consentFor: null } : s));
     },
 
     dismissDeviceCode() {

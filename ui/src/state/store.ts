@@ -4,7 +4,9 @@
 import { useSyncExternalStore } from "react";
 import type { AppEvent } from "../bindings/AppEvent";
 import type { CallRecord } from "../bindings/CallRecord";
+import type { FlowInput } from "../bindings/FlowInput";
 import type { ServerView } from "../bindings/ServerView";
+import type { TokenStoreView } from "../bindings/TokenStoreView";
 import type { ToolView } from "../bindings/ToolView";
 
 export type Loadable<T> =
@@ -29,6 +31,9 @@ export type ServerLogLine = Extract<AppEvent, { type: "serverLog" }> & { at: num
 
 export type Notice = { id: number; kind: "info" | "error" | "success"; text: string };
 
+/** A sign-in refused because no keychain runs: it waits for the person to choose the file. */
+export type ConsentRequest = { server: string; flow: FlowInput | null; account: string | null };
+
 export type State = {
   servers: Loadable<ServerView[]>;
   selected: string | null;
@@ -41,6 +46,9 @@ export type State = {
   elicitations: ElicitationRequest[];
   logs: Record<string, ServerLogLine[]>;
   notices: Notice[];
+  /** Where sign-ins are kept (`needsConsent`: nowhere yet, no keychain runs); null until loaded. */
+  tokenStore: TokenStoreView | null;
+  consentFor: ConsentRequest | null;
 };
 
 export const initialState = (): State => ({
@@ -54,6 +62,8 @@ export const initialState = (): State => ({
   elicitations: [],
   logs: {},
   notices: [],
+  tokenStore: null,
+  consentFor: null,
 });
 
 type Listener = () => void;

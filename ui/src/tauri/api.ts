@@ -16,6 +16,7 @@ import type { ProbeView } from "../bindings/ProbeView";
 import type { ServerEntryInput } from "../bindings/ServerEntryInput";
 import type { ServerView } from "../bindings/ServerView";
 import type { SettingsView } from "../bindings/SettingsView";
+import type { TokenStoreView } from "../bindings/TokenStoreView";
 import type { ToolView } from "../bindings/ToolView";
 import type { JsonValue } from "../bindings/serde_json/JsonValue";
 
@@ -69,6 +70,8 @@ export const planExport = (app: ImportSource, names: string[]) => call<ExportPla
 /** Writes the plan whose diff the person saw; rejects with kind `changed` when it is no longer that. */
 export const applyExport = (app: ImportSource, names: string[], diff: string) => call<ExportDone>("apply_export", { app, names, diff });
 export const settings = () => call<SettingsView>("settings");
+/** No keychain runs: the person agreed to keep sign-ins in a file only they can read (`TokenStoreView.needsConsent`). */
+export const keepSignInsInFile = () => call<TokenStoreView>("keep_sign_ins_in_file");
 export const answerElicitation = (id: string, answer: ElicitationAnswer) => call<void>("answer_elicitation", { id, answer });
 export const startAtLogin = () => call<boolean>("start_at_login");
 export const setStartAtLogin = (enabled: boolean) => call<boolean>("set_start_at_login", { enabled });

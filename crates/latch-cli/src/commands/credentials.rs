@@ -49,6 +49,10 @@ pub struct SetArgs {
     /// The private key's signing algorithm.
     #[arg(long, value_enum, requires = "private_key_file")]
     pub alg: Option<AlgArg>,
+    /// When no keychain is running: keep secrets in `secrets.json` in $LATCH_HOME, readable
+    /// only by you (at a terminal you are asked instead). Later commands use it too.
+    #[arg(long)]
+    pub keep_in_file: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -80,6 +84,13 @@ pub async fn run(command: CredentialsCommand, json: bool) -> anyhow::Result<Exit
 async fn set(args: SetArgs, json: bool) -> anyhow::Result<ExitCode> {
     check_name(&args.name)?;
     let store = super::secret_store()?;
+    // Before asking for the secret: refuse now if it cannot be kept (no keychain), unless
+    // the person agrees to keep it in a file.
+    let how = format!(
+        "add `--keep-in-file` to `latch credentials set {}`",
+        args.name
+    );
+    super::keep_or_ask(&store, args.keep_in_file, &how)?;
     let key = credential_key(&args.name);
     let client_id = match args.client_id {
         Some(id) => id,

@@ -65,6 +65,7 @@ pub async fn login(
     account: Option<&str>,
     flow: FlowArg,
     browser: BrowserArg,
+    keep_in_file: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let account = super::account(account)?;
@@ -74,6 +75,13 @@ pub async fn login(
         bail!("{name} is a local command server: it needs no sign-in");
     };
     let secrets = super::secret_store()?;
+    // Before the person approves anything: a sign-in that cannot be kept is refused now
+    // (no keychain), unless they agree to keep it in a file.
+    let how = format!(
+        "run `{} --keep-in-file`",
+        super::login_command(name, account)
+    );
+    super::keep_or_ask(&secrets, keep_in_file, &how)?;
     let settings = AuthSettings::from_server(name, &remote, &secrets)?;
     let store = super::grant_store(&secrets, name, account);
     let mut options = SignInOptions::new(store.clone());

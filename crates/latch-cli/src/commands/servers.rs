@@ -154,16 +154,17 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
                 }
                 _ => bail!("give either a URL or --command CMD"),
             };
-            let mut config = ConfigFile::load_default()?;
-            if config.contains(&name) && !force {
-                bail!(
-                    "a server named {name} already exists — pass --force to replace it, or pick another name"
-                );
-            }
-            config.upsert_server(&name, server)?;
-            config.save()?;
+            let path = config::default_path();
+            ConfigFile::edit(&path, |config| {
+                if config.contains(&name) && !force {
+                    bail!(
+                        "a server named {name} already exists — pass --force to replace it, or pick another name"
+                    );
+                }
+                Ok(config.upsert_server(&name, server)?)
+            })?;
             if json {
-                output::json(&json!({ "added": name, "config": config.path() }))?;
+                output::json(&json!({ "added": name, "config": path }))?;
             } else {
                 println!("Added {name}. See its tools with `latch tools {name}`.");
             }
@@ -205,9 +206,9 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
             }
         }
         ServersCommand::Remove { name } => {
-            let mut config = ConfigFile::load_default()?;
-            config.remove_server(&name)?;
-            config.save()?;
+            ConfigFile::edit(&config::default_path(), |config| {
+                config.remove_server(&name)
+            })?;
             if json {
                 output::json(&json!({ "removed": name }))?;
             } else {
@@ -215,7 +216,6 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
             }
         }
         ServersCommand::Import { source } => {
-            let mut config = ConfigFile::load_default()?;
             let mut warnings = Vec::new();
             let mut found = Vec::new();
             let sources: Vec<(String, Option<ExternalApp>, Option<PathBuf>)> =
@@ -258,20 +258,21 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
             }
             let mut added = Vec::new();
             let mut skipped = Vec::new();
-            for (_, servers) in found {
-                let report = config.merge(servers);
-                added.extend(report.added);
-                skipped.extend(report.skipped);
-                warnings.extend(
-                    report
-                        .rejected
-                        .into_iter()
-                        .map(|(name, reason)| format!("{name} was not imported: {reason}")),
-                );
-            }
-            if !added.is_empty() {
-                config.save()?;
-            }
+            // Merged under the servers file's lock; saved only when a server was added.
+            ConfigFile::edit(&config::default_path(), |config| {
+                for (_, servers) in found {
+                    let report = config.merge(servers);
+                    added.extend(report.added);
+                    skipped.extend(report.skipped);
+                    warnings.extend(
+                        report
+                            .rejected
+                            .into_iter()
+                            .map(|(name, reason)| format!("{name} was not imported: {reason}")),
+                    );
+                }
+                Ok::<_, config::ConfigError>(())
+            })?;
             if json {
                 output::json(&json!({ "added": added, "skipped": skipped, "warnings": warnings }))?;
             } else {

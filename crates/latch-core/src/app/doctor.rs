@@ -110,7 +110,11 @@ pub(crate) fn report(
                 ConnectError::SignIn(e) => sign_in_fix(e),
                 ConnectError::TokenStore { .. } => (
                     "Find the stored sign-in",
-                    "Unlock your keychain (or log in to your desktop session), then reconnect.",
+                    "Unlock your keychain (or log in to your desktop session); if the disk is full, free some space. Then reconnect.",
+                ),
+                ConnectError::Redirect { .. } => (
+                    "Reach the server",
+                    "The server sent Latch to an address it does not go to. Check the address with the server's owner; if the server moved, edit it to use the new address.",
                 ),
                 ConnectError::HttpStatus { .. } | ConnectError::NoTransport { .. } => (
                     "Reach the server",
@@ -160,6 +164,10 @@ fn sign_in_fix(error: &SignInError) -> (&'static str, &'static str) {
         SignInError::ClientCredentials(_) => (
             "Sign in with the client ID and secret",
             "Paste the current client ID and secret for this server.",
+        ),
+        SignInError::NotSaved(_) => (
+            "Keep the sign-in",
+            "Latch could not save the sign-in on this computer. Free some disk space, or unlock (or start) the keychain, then press “Sign in” again.",
         ),
         _ => (
             "Sign in",

@@ -283,11 +283,24 @@ pub struct ExportDone {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct SettingsView {
-    /// `keychain`, `file` or `memory`.
-    pub token_store: String,
-    pub token_store_warning: Option<String>,
+    pub token_store: TokenStoreView,
     pub config_path: String,
     pub version: String,
+}
+
+/// Where sign-ins are kept, and whether they can be kept at all.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TokenStoreView {
+    /// `keychain`, `file` or `memory`.
+    pub kind: String,
+    /// Why the store is not the keychain, or why nothing can be kept, in a sentence.
+    pub warning: Option<String>,
+    /// No keychain runs and the person has not said where to keep sign-ins: the app asks
+    /// whether a file only they can read will do (`keep_sign_ins_in_file`); until then
+    /// signing in fails with kind `keychainUnavailable`.
+    pub needs_consent: bool,
 }
 
 /// The person's answer to a server's request for input.

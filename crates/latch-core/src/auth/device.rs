@@ -183,7 +183,7 @@ pub(crate) async fn sign_in(
         .store
         .save(credentials)
         .await
-        .map_err(|e| SignInError::Exchange(format!("the grant could not be stored: {e}")))?;
+        .map_err(|e| SignInError::NotSaved(e.to_string()))?;
     tracing::info!(server, issuer = ?metadata.issuer, "signed in with a device code");
     Ok(SignedIn {
         issuer: metadata.issuer,

@@ -13,7 +13,8 @@
 //!   addresses names resolve to, for the requests it makes).
 //!
 //! It mirrors rmcp's metadata address policy, so one rule covers what rmcp fetches, what Latch
-//! fetches (the legacy metadata, the headless agent) and what the browser is sent to.
+//! fetches (the legacy metadata, the headless agent), what the browser is sent to, and where
+//! Latch's shared HTTP client follows a redirect ([`redirect_policy`]).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -125,6 +126,58 @@ pub(crate) fn check_hop(origin: &Url, next: &Url) -> Result<(), String> {
     }
 }
 
+/// The most redirects one request follows.
+pub(crate) const MAX_REDIRECTS: usize = 5;
+
+/// How Latch's shared HTTP client (MCP requests, the add-server probe, revocation) follows
+/// redirects: at most [`MAX_REDIRECTS`] hops, each to an `http`/`https` URL without credentials
+/// that [`check_hop`] allows from the first URL — a server on the internet cannot bounce Latch
+/// to this machine, the local network or a cloud metadata service. The refusal ends the request
+/// with an error that says why (the hop's host, never its query).
+pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        match check_redirect(attempt.previous(), attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(reason) => attempt.error(RedirectRefused(reason)),
+        }
+    })
+}
+
+/// May a request that went through `previous` (the first URL first) be redirected to `next`?
+fn check_redirect(previous: &[Url], next: &Url) -> Result<(), String> {
+    const FIX: &str = "check the server's URL (if it moved, use its new address)";
+    if previous.len() > MAX_REDIRECTS {
+        return Err(format!(
+            "stopped after {MAX_REDIRECTS} redirects (the next one went to {}) — {FIX}",
+            shown(next.as_str())
+        ));
+    }
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(format!(
+            "refusing a redirect to a `{}:` URL; only http and https are followed — {FIX}",
+            next.scheme()
+        ));
+    }
+    let checked = check_url_to_open(next.as_str()).and_then(|next| match previous.first() {
+        Some(first) => check_hop(first, &next),
+        None => Ok(()),
+    });
+    checked.map_err(|reason| format!("{reason} — {FIX}"))
+}
+
+/// Why a redirect was not followed: the source of reqwest's "error following redirect", which
+/// the connection errors look for to say so plainly.
+#[derive(Debug)]
+pub(crate) struct RedirectRefused(pub(crate) String);
+
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedirectRefused {}
+
 /// An untrusted endpoint for an error message: a URL without its query, fragment and
 /// credentials; anything else cut to 80 characters, control characters replaced.
 pub(crate) fn shown(endpoint: &str) -> String {
@@ -193,5 +246,73 @@ mod tests {
         ] {
             assert!(check(server, endpoint).is_err(), "{endpoint} from {server}");
         }
+    }
+
+    fn redirect(chain: &[&str], next: &str) -> Result<(), String> {
+        let chain: Vec<Url> = chain.iter().map(|u| Url::parse(u).unwrap()).collect();
+        check_redirect(&chain, &Url::parse(next).unwrap())
+    }
+
+    #[test]
+    fn redirects_stay_within_the_first_urls_address_class() {
+        let public = "https://mcp.example.com/mcp";
+        let local = "http://127.0.0.1:3000/mcp";
+        for (from, to) in [
+            (public, "https://mcp.example.com/v2/mcp"),
+            (public, "https://other.example.org/mcp"),
+            (public, "http://mcp.example.com/mcp"),
+            (local, "http://127.0.0.1:3001/mcp"),
+            (local, "http://localhost/mcp"),
+            (local, "https://mcp.example.com/mcp"),
+            ("http://10.0.0.5/mcp", "http://10.0.0.6/mcp"),
+        ] {
+            assert_eq!(redirect(&[from], to), Ok(()), "{from} -> {to}");
+        }
+        for (from, to, words) in [
+            (
+                public,
+                "http://169.254.169.254/latest/meta-data/",
+                "link-local",
+            ),
+            (
+                local,
+                "http://169.254.169.254/latest/meta-data/",
+                "link-local",
+            ),
+            (public, "http://metadata.google.internal/x", "metadata"),
+            (public, "http://127.0.0.1:8080/admin", "not on this machine"),
+            (public, "http://localhost/admin", "not on this machine"),
+            (public, "http://[::1]/admin", "not on this machine"),
+            (public, "http://192.168.1.1/", "private address"),
+            (public, "http://[fd00::1]/", "private address"),
+            (local, "http://10.0.0.1/mcp", "private address"),
+            (public, "http://u:p@mcp.example.com/mcp", "credentials"),
+            (public, "file:///etc/passwd", "only http and https"),
+            (public, "ftp://mcp.example.com/x", "only http and https"),
+        ] {
+            let error = redirect(&[from], to).unwrap_err();
+            assert!(error.contains(words), "{from} -> {to}: {error}");
+            assert!(error.contains("check the server's URL"), "{error}");
+        }
+        // A chain is judged from its first URL: public → public → loopback is refused.
+        assert!(redirect(&[public, "https://other.example.org/"], "http://127.0.0.1/").is_err());
+    }
+
+    #[test]
+    fn at_most_five_redirects_are_followed() {
+        let mut chain = vec!["http://127.0.0.1:3000/mcp".to_owned()];
+        for hop in 1..=MAX_REDIRECTS {
+            let next = format!("http://127.0.0.1:3000/hop/{hop}");
+            let refs: Vec<&str> = chain.iter().map(String::as_str).collect();
+            assert_eq!(redirect(&refs, &next), Ok(()), "redirect {hop}");
+            chain.push(next);
+        }
+        let refs: Vec<&str> = chain.iter().map(String::as_str).collect();
+        let error = redirect(&refs, "http://127.0.0.1:3000/hop/6?code=secret").unwrap_err();
+        assert!(error.contains("stopped after 5 redirects"), "{error}");
+        assert!(
+            !error.contains("secret"),
+            "the query is never shown: {error}"
+        );
     }
 }

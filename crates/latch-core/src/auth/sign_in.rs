@@ -85,6 +85,10 @@ pub enum SignInError {
     Refused(String),
     #[error("the sign-in server did not accept the sign-in: {0}")]
     Exchange(String),
+    /// The sign-in worked, but its grant could not be kept (a full disk, no keychain…); the
+    /// sign-in kept before, if any, is unchanged.
+    #[error("signed in, but Latch could not save the sign-in: {0}")]
+    NotSaved(String),
     #[error("{0}")]
     Unsupported(String),
     /// The device grant ended without a grant: expired or refused code, no device endpoint…
@@ -275,7 +279,10 @@ async fn browser(
     session
         .handle_callback_url(&callback)
         .await
-        .map_err(|e| SignInError::Exchange(e.to_string()))?;
+        .map_err(|e| match e {
+            AuthError::CredentialStoreError(reason) => SignInError::NotSaved(reason),
+            e => SignInError::Exchange(e.to_string()),
+        })?;
 
     let stored = options.store.load().await.ok().flatten();
     let signed_in = SignedIn {

@@ -32,11 +32,13 @@ use tokio_util::sync::CancellationToken;
 use super::remote::{Remote, Retry};
 use crate::connection::Relay;
 
-/// The agent's peer and capabilities, known once it sent `initialize`.
+/// The agent's peer and capabilities, known once it sent `initialize`, and what the bridge
+/// told it it offers.
 #[derive(Default)]
 pub(crate) struct AgentLink {
     peer: OnceLock<Peer<RoleServer>>,
     capabilities: OnceLock<ClientCapabilities>,
+    offered: RwLock<Option<ServerCapabilities>>,
 }
 
 impl AgentLink {
@@ -45,14 +47,36 @@ impl AgentLink {
         let _ = self.capabilities.set(capabilities);
     }
 
-    /// Tell the agent every list may have changed (after the server became reachable).
+    fn offer(&self, capabilities: &ServerCapabilities) {
+        *self.offered.write().unwrap_or_else(|e| e.into_inner()) = Some(capabilities.clone());
+    }
+
+    /// Tell the agent its lists may have changed (the server became reachable, or a new
+    /// session replaced one that ended): each list whose changes the bridge said it announces.
     pub(crate) async fn lists_changed(&self) {
         let Some(peer) = self.peer.get() else {
             return;
         };
-        let _ = peer.notify_tool_list_changed().await;
-        let _ = peer.notify_resource_list_changed().await;
-        let _ = peer.notify_prompt_list_changed().await;
+        let (tools, resources, prompts) = {
+            let offered = self.offered.read().unwrap_or_else(|e| e.into_inner());
+            let Some(offered) = offered.as_ref() else {
+                return;
+            };
+            (
+                offered.tools.as_ref().and_then(|c| c.list_changed) == Some(true),
+                offered.resources.as_ref().and_then(|c| c.list_changed) == Some(true),
+                offered.prompts.as_ref().and_then(|c| c.list_changed) == Some(true),
+            )
+        };
+        if tools {
+            let _ = peer.notify_tool_list_changed().await;
+        }
+        if resources {
+            let _ = peer.notify_resource_list_changed().await;
+        }
+        if prompts {
+            let _ = peer.notify_prompt_list_changed().await;
+        }
     }
 }
 
@@ -159,6 +183,7 @@ impl BridgeService {
                 unreachable_info(self.remote.name(), &error.message)
             }
         };
+        self.agent.offer(&info.capabilities);
         *self.info.write().unwrap_or_else(|e| e.into_inner()) = info.clone();
         info
     }

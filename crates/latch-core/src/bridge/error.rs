@@ -50,17 +50,24 @@ pub(crate) fn from_connect(server: &str, account: Option<&str>, error: &ConnectE
     )
 }
 
-/// The agent's error when the session with `server` ended under a request.
+/// The agent's error when the session with `server` ended under a request: a tool call is
+/// never sent again (it may have run); a read was, once, on a new session (`repeated`).
 pub(crate) fn connection_lost(server: &str, reason: &str, repeated: bool) -> ErrorData {
-    let tail = if repeated {
-        ""
+    let message = if repeated {
+        format!(
+            "Latch: the connection to {server} was lost (the server may have restarted), and \
+             the request failed again on a new session: {reason}"
+        )
     } else {
-        " — the call may or may not have run; it was not repeated"
+        format!(
+            "Latch: the connection to {server} was lost (the server may have restarted); the \
+             call may or may not have run and was not repeated — try again ({reason})"
+        )
     };
     ErrorData::new(
         CONNECTION_LOST,
-        format!("Latch: the connection to {server} was lost: {reason}{tail}"),
-        Some(json!({ "latch": "connection-lost", "server": server })),
+        message,
+        Some(json!({ "latch": "connection-lost", "server": server, "repeated": repeated })),
     )
 }
 
@@ -92,9 +99,10 @@ impl Failure {
         }
         match error {
             ServiceError::McpError(data) => Self::Answered(data),
-            ServiceError::TransportClosed => Self::Lost("the session closed".to_owned()),
-            error @ ServiceError::TransportSend(_) => {
-                Self::Lost(crate::connection::error_chain(&error))
+            ServiceError::TransportClosed => Self::Lost("the session ended".to_owned()),
+            // What the transport said, without rmcp's wrapper (which names Rust types).
+            ServiceError::TransportSend(error) => {
+                Self::Lost(crate::connection::error_chain(error.error.as_ref()))
             }
             other => Self::Other(ErrorData::internal_error(
                 format!("Latch: {}", crate::connection::error_chain(&other)),

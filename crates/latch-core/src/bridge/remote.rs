@@ -2,8 +2,12 @@
 //! grant (so refreshes go through the shared grant store and its cross-process lock), opened
 //! again when it ends, and every request forwarded through it. Idempotent requests are sent
 //! again once on a fresh session when the old one died under them; a tool call never is —
-//! it may have run. A 401 that refresh could not cure is the agent's "sign in" error, or with
-//! `--login-if-needed` one browser sign-in and the request again (a 401 means it did not run).
+//! it may have run — and its agent is told so. A new session gets the agent's log level and
+//! subscriptions again, and the agent is told its lists may have changed (a restarted server
+//! may offer others). While the server is out of reach, requests get that answer at once for
+//! a short, growing while rather than each waiting through an attempt of its own. A 401 that
+//! refresh could not cure is the agent's "sign in" error, or with `--login-if-needed` one
+//! browser sign-in and the request again (a 401 means it did not run).
 
 use std::{
     collections::BTreeSet,
@@ -11,6 +15,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
+    time::Duration,
 };
 
 use rmcp::{
@@ -21,7 +26,7 @@ use rmcp::{
     },
     service::{PeerRequestOptions, RequestContext},
 };
-use tokio::sync::mpsc;
+use tokio::{sync::mpsc, time::Instant};
 // `resources/subscribe` is legacy-only from 2026-07-28 on; the bridge serves older versions.
 #[allow(deprecated)]
 use rmcp::model::{SubscribeRequest, SubscribeRequestParams};
@@ -42,7 +47,13 @@ use crate::{
 
 /// How long a finished call that reported progress waits for a last report in flight (such
 /// calls are slow anyway; calls without progress never wait).
-const PROGRESS_SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
+const PROGRESS_SETTLE: Duration = Duration::from_millis(20);
+
+/// After the server could not be reached, requests are answered with that error at once for a
+/// while, instead of each waiting through a connection attempt of its own: 1 s, then twice as
+/// long after each failed attempt, at most 8 s.
+const RETRY_AFTER_FIRST: Duration = Duration::from_secs(1);
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(8);
 
 /// The remote server NAME and the session with it.
 pub(crate) struct Remote {
@@ -61,9 +72,21 @@ pub(crate) struct Remote {
     /// The agent was answered without the server (it could not be reached or needs sign-in):
     /// once a session opens, the agent is told the lists changed.
     degraded: AtomicBool,
+    /// A session was open before: the next one replaces it (the server may have restarted).
+    had_session: AtomicBool,
+    /// The server could not be reached: until when requests get that answer at once.
+    down: Mutex<Option<Down>>,
     /// What the agent asked the session to keep, replayed on a new session.
     log_level: Mutex<Option<ClientRequest>>,
     subscriptions: Mutex<BTreeSet<String>>,
+}
+
+/// The server was out of reach at the last attempt.
+struct Down {
+    error: ErrorData,
+    retry_at: Instant,
+    /// How long the next failure keeps requests away.
+    next_wait: Duration,
 }
 
 /// Whether a failed request may be sent again on a new session.
@@ -95,6 +118,8 @@ impl Remote {
             current: tokio::sync::Mutex::new(None),
             sign_in_tried: AtomicBool::new(false),
             degraded: AtomicBool::new(false),
+            had_session: AtomicBool::new(false),
+            down: Mutex::new(None),
             log_level: Mutex::new(None),
             subscriptions: Mutex::new(BTreeSet::new()),
         }
@@ -112,7 +137,9 @@ impl Remote {
         self.degraded.store(true, Ordering::SeqCst);
     }
 
-    /// The live session, opening one when there is none (or it ended).
+    /// The live session, opening one when there is none (or it ended). While the server
+    /// cannot be reached, the last attempt's error comes back at once for a short while (see
+    /// [`RETRY_AFTER_FIRST`]).
     pub(crate) async fn connection(&self) -> Result<Arc<Connection>, ErrorData> {
         let mut current = self.current.lock().await;
         if let Some(connection) = current.as_ref()
@@ -120,18 +147,62 @@ impl Remote {
         {
             return Ok(connection.clone());
         }
-        let replaced = current.take().is_some();
-        let connection = Arc::new(self.open().await?);
+        current.take();
+        if let Some(error) = self.still_down() {
+            return Err(error);
+        }
+        let connection = match self.open().await {
+            Ok(connection) => Arc::new(connection),
+            Err(error) => {
+                self.went_down(&error);
+                return Err(error);
+            }
+        };
+        *self.down.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let replaced = self.had_session.swap(true, Ordering::SeqCst);
         if replaced {
             tracing::info!(server = %self.name, "opened a new session with the server");
             self.replay(&connection).await;
         }
         *current = Some(connection.clone());
         drop(current);
-        if self.degraded.swap(false, Ordering::SeqCst) {
+        // A new session may come with other tools, resources and prompts (a restarted or
+        // updated server), and an agent answered without the server has none yet.
+        if self.degraded.swap(false, Ordering::SeqCst) || replaced {
             self.agent.lists_changed().await;
         }
         Ok(connection)
+    }
+
+    /// The last attempt's error, while it is too soon to try again.
+    fn still_down(&self) -> Option<ErrorData> {
+        let down = self.down.lock().unwrap_or_else(|e| e.into_inner());
+        let down = down.as_ref()?;
+        let wait = down.retry_at.checked_duration_since(Instant::now())?;
+        let mut error = down.error.clone();
+        error.message = format!(
+            "{} (Latch tries again in {:.1} s)",
+            error.message,
+            wait.as_secs_f32().max(0.1)
+        )
+        .into();
+        Some(error)
+    }
+
+    /// Keep requests away for a while after an attempt found the server out of reach (not
+    /// after one that needs a sign-in: that is for a person, and no wait helps).
+    fn went_down(&self, error: &ErrorData) {
+        if error.code != error::CONNECTION_LOST {
+            return;
+        }
+        let mut down = self.down.lock().unwrap_or_else(|e| e.into_inner());
+        let wait = down.as_ref().map_or(RETRY_AFTER_FIRST, |d| d.next_wait);
+        tracing::info!(server = %self.name, "the server is out of reach; next attempt in {wait:?}");
+        *down = Some(Down {
+            error: error.clone(),
+            retry_at: Instant::now() + wait,
+            next_wait: (wait * 2).min(RETRY_AFTER_MAX),
+        });
     }
 
     /// The session, if one is open (for notifications, which never open one).

@@ -15,6 +15,19 @@ pub enum ConfigError {
         source: std::io::Error,
     },
 
+    /// Writing the new version of the servers file failed (disk full, a file size limit, a
+    /// read-only folder); the previous file is still in place.
+    #[error("could not save {}: {error} — nothing was changed; free some disk space or check that you may write to its folder, then try again", .path.display())]
+    Save {
+        path: PathBuf,
+        /// Shown in the message (not a `source`: the CLI would print it twice).
+        error: std::io::Error,
+    },
+
+    /// Another program kept the servers file's lock too long.
+    #[error("another Latch program has been changing {} for over {seconds} s — nothing was changed; try again", .path.display())]
+    Busy { path: PathBuf, seconds: u64 },
+
     /// The file is not valid JSON.
     #[error("{}: {message} — fix the file (Latch will not overwrite it)", at(path, *line, *column))]
     Parse {
@@ -101,6 +114,8 @@ impl ConfigError {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Io { .. } => "io",
+            Self::Save { .. } => "save",
+            Self::Busy { .. } => "busy",
             Self::Parse { .. } => "parse",
             Self::Invalid { .. } => "invalid",
             Self::InvalidServer { .. } => "invalidServer",
@@ -133,6 +148,13 @@ impl ConfigError {
         Self::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    pub(crate) fn save(path: &Path, error: std::io::Error) -> Self {
+        Self::Save {
+            path: path.to_path_buf(),
+            error,
         }
     }
 }

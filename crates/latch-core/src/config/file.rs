@@ -2,12 +2,18 @@
 //! keys Latch does not know, `_comment` keys and key order all survive a save. Saving is
 //! atomic (temp file in the same folder, fsync, rename), keeps the previous file as `.bak`,
 //! and refuses to replace a file that no longer parses — the user's hand edits are never lost.
+//!
+//! The app, the CLI and the bridge can change the file at the same moment, so the only way to
+//! save is [`ConfigFile::edit`]: load, change and save under an exclusive lock on
+//! `servers.json.lock` beside the file, so no change overwrites another one made meanwhile.
+//! Readers take no lock: the rename makes every save appear whole.
 
 use std::fmt;
-use std::fs;
+use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
@@ -198,19 +204,45 @@ impl ConfigFile {
         report
     }
 
-    /// Writes the configuration back. Refuses if the file on disk does not parse any more
-    /// (checked right before replacing it); otherwise writes a temp file in the same folder,
-    /// fsyncs it, copies the current file to `servers.json.bak` and renames over it.
-    /// The file is `0600` on Unix.
-    pub fn save(&self) -> Result<(), ConfigError> {
+    /// Changes the servers file at `path`: takes the lock (`servers.json.lock` beside the file),
+    /// loads the file, runs `change` on it and, when `change` succeeds and changed the
+    /// document, saves it — all before the lock is released, so a change made meanwhile by
+    /// another program (the app, the CLI, the bridge) is never overwritten. When `change` fails
+    /// nothing is written and its error is returned. A missing file starts empty; a file that
+    /// does not parse is an error, and is never replaced.
+    ///
+    /// `change` should be quick and must not wait on the network: other programs wait for it.
+    pub fn edit<T, E>(
+        path: &Path,
+        change: impl FnOnce(&mut ConfigFile) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<ConfigError>,
+    {
+        let target = resolve_symlink(path);
+        let _lock = lock(&target)?;
+        remove_stale_temp_files(&target);
+        let mut config = Self::load(path)?;
+        let before = config.to_json_string();
+        let out = change(&mut config)?;
+        // Saving through `edit` always saves where the file was loaded from.
+        config.path = path.to_path_buf();
+        if config.to_json_string() != before {
+            config.save()?;
+        }
+        Ok(out)
+    }
+
+    /// Writes the configuration back; only [`edit`](Self::edit) calls it, under the lock.
+    /// Refuses if the file on disk does not parse any more (checked right before replacing
+    /// it); otherwise writes a temp file in the same folder, fsyncs it, copies the current file
+    /// to `servers.json.bak` and renames over it. The file is `0600` on Unix.
+    fn save(&self) -> Result<(), ConfigError> {
         let target = resolve_symlink(&self.path);
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = parent_dir(&target);
         create_dir(&dir).map_err(|e| ConfigError::io(&dir, e))?;
         let tmp = write_temp(&dir, &target, self.to_json_string().as_bytes())
-            .map_err(|e| ConfigError::io(&dir, e))?;
+            .map_err(|e| ConfigError::save(&self.path, e))?;
         let result = self.replace(&target, &tmp);
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
@@ -226,16 +258,49 @@ impl ConfigFile {
                     return Err(e);
                 }
                 let bak = backup_path(target);
-                fs::copy(target, &bak).map_err(|e| ConfigError::io(&bak, e))?;
+                fs::copy(target, &bak).map_err(|e| ConfigError::save(&self.path, e))?;
                 restrict(&bak).map_err(|e| ConfigError::io(&bak, e))?;
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(ConfigError::io(&self.path, e)),
         }
-        fs::rename(tmp, target).map_err(|e| ConfigError::io(&self.path, e))?;
+        fs::rename(tmp, target).map_err(|e| ConfigError::save(&self.path, e))?;
         sync_dir(target);
         tracing::debug!(path = %self.path.display(), "saved servers file");
         Ok(())
+    }
+}
+
+/// How long [`ConfigFile::edit`] waits for another program's change to finish.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// The exclusive lock on `servers.json.lock` beside `target` (the folder is created if
+/// missing), held until the file is dropped — or the process dies.
+fn lock(target: &Path) -> Result<File, ConfigError> {
+    let dir = parent_dir(target);
+    create_dir(&dir).map_err(|e| ConfigError::io(&dir, e))?;
+    let path = lock_path(target);
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&path).map_err(|e| ConfigError::io(&path, e))?;
+    let started = Instant::now();
+    loop {
+        // Called through the trait: std's `File::try_lock` (Rust 1.89) is newer than our MSRV.
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => return Ok(file),
+            Err(fs4::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(fs4::TryLockError::WouldBlock) => {
+                return Err(ConfigError::Busy {
+                    path: target.to_path_buf(),
+                    seconds: LOCK_WAIT.as_secs(),
+                });
+            }
+            Err(fs4::TryLockError::Error(e)) => return Err(ConfigError::io(&path, e)),
+        }
     }
 }
 
@@ -250,9 +315,26 @@ impl fmt::Debug for ConfigFile {
 
 /// `servers.json` → `servers.json.bak`.
 fn backup_path(path: &Path) -> PathBuf {
+    with_suffix(path, ".bak")
+}
+
+/// `servers.json` → `servers.json.lock`.
+fn lock_path(path: &Path) -> PathBuf {
+    with_suffix(path, ".lock")
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".bak");
+    name.push(suffix);
     path.with_file_name(name)
+}
+
+/// The folder `path` is in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Saving through a symlink replaces the file it points at, not the link.
@@ -271,6 +353,26 @@ fn create_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
+}
+
+/// Removes the temp files of saves that died before their rename (killed, power cut). Only
+/// called under the lock, when no other save of `target` can be between writing and renaming.
+fn remove_stale_temp_files(target: &Path) {
+    let Some(name) = target.file_name() else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(parent_dir(target)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            tracing::debug!(file = %file, "removing the temp file of an interrupted save");
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 pub(super) fn write_temp(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<PathBuf> {

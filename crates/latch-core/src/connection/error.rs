@@ -33,6 +33,10 @@ pub enum ConnectError {
     },
     #[error("the token store failed: {reason}")]
     TokenStore { reason: String },
+    /// The server redirected Latch where it does not go (too many hops, another kind of URL,
+    /// this machine or the local network from a public server, a metadata service).
+    #[error("{target} redirected Latch, and Latch did not follow: {reason}")]
+    Redirect { target: String, reason: String },
     #[error("{target} answered HTTP {status}{detail}")]
     HttpStatus {
         target: String,
@@ -90,12 +94,22 @@ impl ConnectError {
         if let Some(reason) = unreachable_reason(&error) {
             return Self::Unreachable { target, reason };
         }
-        if let Some((status, detail)) = http_status(&error) {
+        if let Some((status, mut detail)) = http_status(&error) {
+            // A redirect reqwest did not follow (a `file:` Location…).
+            if (300..400).contains(&status) && detail.is_empty() {
+                detail = ", a redirect Latch does not follow — check the server's URL".to_owned();
+            }
             return Self::HttpStatus {
                 target,
                 status,
                 detail,
             };
+        }
+        if let Some(reason) = token_store_failure(&error) {
+            return Self::TokenStore { reason };
+        }
+        if let Some(reason) = redirect_refusal(&error) {
+            return Self::Redirect { target, reason };
         }
         let reason = match &error {
             ClientInitializeError::ConnectionClosed(_) => {
@@ -117,6 +131,9 @@ impl ConnectError {
         }
         if let Some(reason) = unreachable_reason(&error) {
             return Self::Unreachable { target, reason };
+        }
+        if let Some(reason) = redirect_refusal(&error) {
+            return Self::Redirect { target, reason };
         }
         match error.status() {
             Some(status) => Self::HttpStatus {
@@ -189,6 +206,27 @@ fn unreachable_reason(error: &(dyn std::error::Error + 'static)) -> Option<Strin
             .last()
             .map(|e| e.to_string())
             .unwrap_or_else(|| "connection failed".to_owned())
+    })
+}
+
+/// The token store's own words when it failed under the transport (a refreshed grant that
+/// could not be saved: a full disk, no keychain) — they say what to do.
+fn token_store_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    causes(error).into_iter().find_map(|e| {
+        match e.downcast_ref::<rmcp::transport::auth::AuthError>() {
+            Some(rmcp::transport::auth::AuthError::CredentialStoreError(reason)) => {
+                Some(reason.clone())
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Why a redirect was not followed, when that is what happened.
+fn redirect_refusal(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    causes(error).into_iter().find_map(|e| {
+        e.downcast_ref::<crate::auth::RedirectRefused>()
+            .map(|refused| refused.0.clone())
     })
 }
 

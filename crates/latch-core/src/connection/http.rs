@@ -8,6 +8,7 @@
 //! expiry costs one refresh however many requests, connections and programs meet it.
 
 mod refresh_once;
+mod session_watch;
 
 use std::{collections::HashMap, future::Future, sync::OnceLock, time::Duration};
 
@@ -16,7 +17,7 @@ use rmcp::{
     RoleClient, ServiceExt,
     service::RunningService,
     transport::{
-        AuthClient, AuthorizationManager, StreamableHttpClientTransport, auth::OAuthClientConfig,
+        AuthClient, AuthorizationManager, auth::OAuthClientConfig,
         streamable_http_client::StreamableHttpClientTransportConfig,
     },
 };
@@ -32,7 +33,8 @@ use crate::{
     config::{RemoteServer, SecretSource},
 };
 
-/// The one HTTP client of the process: connection pooling, a user agent, sane timeouts.
+/// The one HTTP client of the process: connection pooling, a user agent, sane timeouts, and
+/// redirects bounded and kept off private and metadata addresses ([`crate::auth::redirect_policy`]).
 pub(crate) fn client() -> reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT
@@ -40,6 +42,7 @@ pub(crate) fn client() -> reqwest::Client {
             reqwest::Client::builder()
                 .user_agent(concat!("latch/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(Duration::from_secs(10))
+                .redirect(crate::auth::redirect_policy())
                 .build()
                 .unwrap_or_default()
         })
@@ -104,12 +107,12 @@ pub(crate) async fn connect_streamable(
                 Some(client) => {
                     let client = RefreshOnce(client);
                     handler
-                        .serve(StreamableHttpClientTransport::with_client(client, config))
+                        .serve(session_watch::transport(client, config))
                         .await
                 }
                 None => {
                     handler
-                        .serve(StreamableHttpClientTransport::with_client(client(), config))
+                        .serve(session_watch::transport(client(), config))
                         .await
                 }
             };

@@ -7,11 +7,14 @@
 //! index beside the grants: a JSON list of labels under `accounts:<server>` in the same
 //! [`SecretStore`] (no secret in it, but it lives and dies with the grants it names, in every
 //! kind of store). Sign-in adds a label, sign-out removes it; listing checks each label still
-//! has a grant, so a grant deleted behind Latch's back drops out of the list.
+//! has a grant, so a grant deleted behind Latch's back drops out of the list. The app, the CLI
+//! and the bridge may sign in at the same moment, so an index update (read, change, write)
+//! holds `accounts.lock` beside the store: two sign-ins never drop each other's label.
 
-use std::sync::Mutex;
+use std::fs::File;
+use std::sync::{Mutex, MutexGuard};
 
-use super::{SecretStore, SecretsError, grant_key, keys::encode};
+use super::{SecretStore, SecretsError, file::lock_named, grant_key, keys::encode};
 
 /// The account of a sign-in made without a label.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -59,8 +62,30 @@ pub fn account_grant_key(server: &str, account: Option<&str>) -> String {
     grant_key(server, "", account_label(account))
 }
 
-/// Index updates are read-modify-write: one at a time in this process.
+/// Index updates are read-modify-write: one at a time in this process…
 static INDEX_WRITES: Mutex<()> = Mutex::new(());
+
+/// …and across processes, with this file beside the store (the keychain's: in Latch's folder).
+const INDEX_LOCK: &str = "accounts.lock";
+
+/// Held while the index of a store is read, changed and written.
+struct IndexGuard {
+    _in_process: MutexGuard<'static, ()>,
+    _across_processes: Option<File>,
+}
+
+fn index_guard(store: &SecretStore) -> Result<IndexGuard, SecretsError> {
+    let in_process = INDEX_WRITES.lock().unwrap_or_else(|e| e.into_inner());
+    // A memory store lives in this process only: the mutex is enough.
+    let across_processes = match store.refresh_lock_dir() {
+        Some(dir) => Some(lock_named(&dir, INDEX_LOCK)?),
+        None => None,
+    };
+    Ok(IndexGuard {
+        _in_process: in_process,
+        _across_processes: across_processes,
+    })
+}
 
 /// The labels signed in to `server`, the default account first (when it has a grant), then
 /// the others in the order they were first signed in. Only labels whose grant is still stored
@@ -89,7 +114,7 @@ pub fn add_account(store: &SecretStore, server: &str, account: &str) -> Result<(
     if account == DEFAULT_ACCOUNT {
         return Ok(());
     }
-    let _guard = INDEX_WRITES.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = index_guard(store)?;
     let mut labels = read_index(store, server)?;
     if labels.iter().any(|l| l == account) {
         return Ok(());
@@ -104,7 +129,7 @@ pub fn remove_account(
     server: &str,
     account: &str,
 ) -> Result<(), SecretsError> {
-    let _guard = INDEX_WRITES.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = index_guard(store)?;
     let mut labels = read_index(store, server)?;
     let before = labels.len();
     labels.retain(|l| l != account);
@@ -116,7 +141,7 @@ pub fn remove_account(
 
 /// Forgets every account of `server` (the server was removed).
 pub fn clear_accounts(store: &SecretStore, server: &str) -> Result<(), SecretsError> {
-    let _guard = INDEX_WRITES.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = index_guard(store)?;
     store.delete(&accounts_key(server))
 }
 

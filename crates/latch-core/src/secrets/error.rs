@@ -11,7 +11,8 @@ pub enum SecretsError {
     /// No platform keychain answered (no D-Bus session, no Secret Service, …).
     #[error(
         "no keychain is running ({reason}); start one (on Linux: gnome-keyring or KeePassXC with \
-         Secret Service) or set LATCH_TOKEN_STORE=file to keep tokens in a file only you can read"
+         Secret Service), or run Latch with LATCH_TOKEN_STORE=file to keep tokens in a file only \
+         you can read"
     )]
     KeychainUnavailable {
         /// What the platform said, in a few words.
@@ -54,8 +55,13 @@ pub enum SecretsError {
         limit: u32,
     },
 
-    /// Reading or writing the file store (or its lock) failed.
-    #[error("could not {action} {}: {source}", path.display())]
+    /// Reading or writing the file store (or its lock) failed. Writes are atomic, so what was
+    /// stored before is unchanged.
+    #[error(
+        "could not {action} {}: {source} — what was stored before is unchanged; free some disk \
+         space or check that you may write to that folder, then try again",
+        path.display()
+    )]
     Io {
         /// What was being done, e.g. `write` or `lock`.
         action: &'static str,

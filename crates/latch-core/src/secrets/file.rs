@@ -90,6 +90,13 @@ impl FileBackend {
         self.write_atomically(&json)
     }
 
+    /// Creates the file, holding nothing, when it is missing — with the same lock and atomic
+    /// write as every change, so it is `0600` from the start. An existing file is left as it is.
+    pub(crate) fn create(&self) -> Result<(), SecretsError> {
+        let path = self.path();
+        self.update(|_| !path.exists())
+    }
+
     fn write_atomically(&self, bytes: &[u8]) -> Result<(), SecretsError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         remove_stale_temp_files(&self.dir);
@@ -98,18 +105,19 @@ impl FileBackend {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
+        // Errors name the secrets file, not the temporary one the person never sees.
+        let path = self.path();
         let result = (|| {
             let mut file = private_options()
                 .write(true)
                 .create_new(true)
                 .open(&temp)
-                .map_err(|e| SecretsError::io("create", &temp, e))?;
+                .map_err(|e| SecretsError::io("write", &path, e))?;
             file.write_all(bytes)
                 .and_then(|()| file.sync_all())
-                .map_err(|e| SecretsError::io("write", &temp, e))?;
+                .map_err(|e| SecretsError::io("write", &path, e))?;
             drop(file);
-            let path = self.path();
-            fs::rename(&temp, &path).map_err(|e| SecretsError::io("replace", path, e))
+            fs::rename(&temp, &path).map_err(|e| SecretsError::io("replace", &path, e))
         })();
         if result.is_err() {
             let _ = fs::remove_file(&temp);
@@ -192,8 +200,15 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), SecretsError> {
 
 /// An exclusive lock on `dir/secrets.lock`, held until the returned file is dropped.
 pub(crate) fn lock_dir(dir: &Path) -> Result<File, SecretsError> {
+    lock_named(dir, LOCK_NAME)
+}
+
+/// An exclusive lock on `dir/name`, held until the returned file is dropped (or the process
+/// dies). Never take one lock while holding another in a different order: the account index
+/// takes `accounts.lock`, then (through the store) `secrets.lock`.
+pub(crate) fn lock_named(dir: &Path, name: &str) -> Result<File, SecretsError> {
     ensure_private_dir(dir)?;
-    let path = dir.join(LOCK_NAME);
+    let path = dir.join(name);
     let file = private_options()
         .read(true)
         .write(true)

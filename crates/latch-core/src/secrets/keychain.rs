@@ -87,6 +87,35 @@ impl Backend for KeychainBackend {
     }
 }
 
+/// The keychain when none runs and the person has not chosen the file store: it holds nothing,
+/// and every write fails with [`SecretsError::KeychainUnavailable`] — Latch never writes a token
+/// to a file without being told to (`LATCH_TOKEN_STORE=file`).
+pub(crate) struct UnavailableBackend {
+    pub(crate) reason: String,
+}
+
+impl UnavailableBackend {
+    pub(crate) fn error(&self) -> SecretsError {
+        SecretsError::KeychainUnavailable {
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+impl Backend for UnavailableBackend {
+    fn get(&self, _: &str) -> Result<Option<Secret>, SecretsError> {
+        Ok(None)
+    }
+
+    fn put(&self, _: &str, _: &[u8]) -> Result<(), SecretsError> {
+        Err(self.error())
+    }
+
+    fn delete(&self, _: &str) -> Result<(), SecretsError> {
+        Ok(())
+    }
+}
+
 #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
 fn platform_store() -> Result<Arc<CredentialStore>, SecretsError> {
     match zbus_secret_service_keyring_store::Store::new() {
