@@ -330,11 +330,9 @@ fn many_calls_across_token_expiries_while_the_cli_runs_too() {
     // One refresh per expiry, by whichever process comes first, under the shared lock. rmcp
     // refreshes in a token's last second, counted in whole seconds from when it was received,
     // so a 3-second token is used for 1 to 2 s: refreshes are at least ~1 s apart, never two
-    // for one expiry (the second process would find a fresh token). Known to fail today when
-    // several calls meet one expiry: the server's `exp` can come before rmcp's whole-second
-    // estimate, every in-flight request gets a 401, and rmcp's AuthClient refreshes once per
-    // 401 (`try_refresh_or_reauth` without checking whether the stored token already changed),
-    // so the peer sees 2–4 refreshes within 0.1 s.
+    // for one expiry (the second process would find a fresh token). When several calls meet
+    // one expiry, every in-flight request gets a 401 and rmcp alone would refresh once per
+    // 401 (2–4 refreshes within 0.1 s); connection/http/refresh_once.rs makes them share one.
     let gaps: Vec<f64> = refreshed_at.windows(2).map(|p| p[1] - p[0]).collect();
     eprintln!("refreshes at {refreshed_at:.1?} s (gaps {gaps:.1?})");
     assert!(

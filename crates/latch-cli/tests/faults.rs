@@ -25,6 +25,32 @@ fn latch(home: &Path, args: &[&str]) -> std::process::Output {
     latch_command(home).args(args).output().expect("latch runs")
 }
 
+/// Runs `latch` once per argument list, all at the same time (file token store), and checks
+/// that every one of them succeeded.
+fn latch_all_at_once(home: &Path, runs: &[Vec<String>]) {
+    let children: Vec<Child> = runs
+        .iter()
+        .map(|args| {
+            Command::new(env!("CARGO_BIN_EXE_latch"))
+                .args(args)
+                .env("LATCH_HOME", home)
+                .env("LATCH_TOKEN_STORE", "file")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 #[test]
 fn a_refresh_answered_with_500_keeps_the_grant_and_a_later_one_recovers() {
     let home = common::latch_home();
@@ -134,31 +160,17 @@ fn concurrent_config_edits_lose_no_server() {
         home,
         &["servers", "add", "first", "http://127.0.0.1:1/mcp"],
     ));
-    let children: Vec<Child> = (0..8)
+    let runs: Vec<Vec<String>> = (0..8)
         .map(|i| {
-            Command::new(env!("CARGO_BIN_EXE_latch"))
-                .args([
-                    "servers",
-                    "add",
-                    &format!("parallel-{i}"),
-                    &format!("http://127.0.0.1:{}/mcp", 41_000 + i),
-                ])
-                .env("LATCH_HOME", home)
-                .env("LATCH_TOKEN_STORE", "file")
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            vec![
+                "servers".into(),
+                "add".into(),
+                format!("parallel-{i}"),
+                format!("http://127.0.0.1:{}/mcp", 41_000 + i),
+            ]
         })
         .collect();
-    for child in children {
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    latch_all_at_once(home, &runs);
     let list = assert_ok(&latch(home, &["servers", "list", "--json"]));
     let missing: Vec<String> = (0..8)
         .map(|i| format!("parallel-{i}"))
@@ -344,27 +356,16 @@ fn concurrent_sign_ins_keep_every_account() {
     let home = home.path();
     let peer = HostilePeer::start("auth", &[]);
     assert_ok(&latch(home, &["servers", "add", "hostile", &peer.url]));
-    let children: Vec<Child> = (0..6)
+    let runs: Vec<Vec<String>> = (0..6)
         .map(|i| {
-            Command::new(env!("CARGO_BIN_EXE_latch"))
-                .args(["login", "hostile", "--browser", "headless"])
-                .args(["--account", &format!("acct-{i}")])
-                .env("LATCH_HOME", home)
-                .env("LATCH_TOKEN_STORE", "file")
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            ["login", "hostile", "--browser", "headless", "--account"]
+                .map(String::from)
+                .into_iter()
+                .chain([format!("acct-{i}")])
+                .collect()
         })
         .collect();
-    for child in children {
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    latch_all_at_once(home, &runs);
     let store = latch_core::secrets::SecretStore::file(home);
     let mut accounts = latch_core::secrets::list_accounts(&store, "hostile").unwrap();
     accounts.sort();
