@@ -228,6 +228,7 @@ async function launch(measured) {
   let browser;
   try {
     await waitForPort(port);
+    await waitForPort(nativePort); // WebKitWebDriver, started by tauri-driver, listens later
     const t0 = performance.now();
     browser = await remote({
       hostname: "127.0.0.1",

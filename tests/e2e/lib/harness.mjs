@@ -293,6 +293,9 @@ export async function startApp(label, { env = {}, keychain = true } = {}) {
   }
   const driver = spawnTracked(`tauri-driver-${label}`, command, args, { env: driverEnv });
   await waitForPort(port, { child: driver.child, what: "tauri-driver" });
+  // tauri-driver listens before the WebKitWebDriver it starts does; a session asked for in
+  // between is refused (seen on a cold, busy machine).
+  await waitForPort(nativePort, { child: driver.child, what: "WebKitWebDriver (started by tauri-driver)" });
 
   const t0 = performance.now();
   let browser;
