@@ -99,10 +99,8 @@ fn a_refresh_answered_with_500_keeps_the_grant_and_a_later_one_recovers() {
     );
 }
 
-#[test]
-fn a_save_cut_off_by_a_full_disk_leaves_the_config_intact() {
-    let home = common::latch_home();
-    let home = home.path();
+/// A config big enough that a save of it outgrows a small file size limit.
+fn add_twenty_servers(home: &Path) {
     for i in 0..20 {
         let url = format!("http://127.0.0.1:{}/mcp", 40_000 + i);
         assert_ok(&latch(
@@ -110,6 +108,13 @@ fn a_save_cut_off_by_a_full_disk_leaves_the_config_intact() {
             &["servers", "add", &format!("server-{i}"), &url],
         ));
     }
+}
+
+#[test]
+fn a_save_cut_off_by_a_full_disk_leaves_the_config_intact() {
+    let home = common::latch_home();
+    let home = home.path();
+    add_twenty_servers(home);
     let config = home.join("servers.json");
     let before = std::fs::read(&config).unwrap();
     assert!(
@@ -210,13 +215,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 fn a_save_refused_by_a_full_disk_fails_clearly_and_leaves_the_config_intact() {
     let home = common::latch_home();
     let home = home.path();
-    for i in 0..20 {
-        let url = format!("http://127.0.0.1:{}/mcp", 40_000 + i);
-        assert_ok(&latch(
-            home,
-            &["servers", "add", &format!("server-{i}"), &url],
-        ));
-    }
+    add_twenty_servers(home);
     let config = home.join("servers.json");
     let before = std::fs::read(&config).unwrap();
     let backup = std::fs::read(home.join("servers.json.bak")).unwrap();

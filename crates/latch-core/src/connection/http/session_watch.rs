@@ -22,7 +22,7 @@ use std::{
 use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue, StatusCode};
 use rmcp::{
-    model::{ClientJsonRpcMessage, ServerJsonRpcMessage},
+    model::{ClientJsonRpcMessage, RequestId, ServerJsonRpcMessage},
     transport::{
         StreamableHttpClientTransport, WorkerTransport,
         streamable_http_client::{
@@ -83,10 +83,11 @@ impl<C> Watched<C> {
         });
     }
 
-    /// Look at the answer to a `POST` of `message` (`session`: sent with a session id).
+    /// Look at the answer to a `POST` (`request`: the id of the request posted, if it was one;
+    /// `session`: sent with a session id).
     fn posted(
         &self,
-        message: &ClientJsonRpcMessage,
+        request: Option<RequestId>,
         session: bool,
         result: Result<StreamableHttpPostResponse, Error>,
     ) -> Result<StreamableHttpPostResponse, Error> {
@@ -106,8 +107,8 @@ impl<C> Watched<C> {
                 }
                 // It can only be the answer to this request: give it the request's id, or
                 // nothing would ever answer the request.
-                if let ClientJsonRpcMessage::Request(request) = message {
-                    error.id = Some(request.id.clone());
+                if request.is_some() {
+                    error.id = request;
                 }
                 Ok(StreamableHttpPostResponse::Json(
                     ServerJsonRpcMessage::Error(error),
@@ -155,6 +156,15 @@ fn gone(error: &Error) -> Option<String> {
     }
 }
 
+/// The id of `message` if it is a request: all [`Watched::posted`] needs of it, taken before
+/// the message is handed on (so it is not copied on every `POST`).
+fn request_id(message: &ClientJsonRpcMessage) -> Option<RequestId> {
+    match message {
+        ClientJsonRpcMessage::Request(request) => Some(request.id.clone()),
+        _ => None,
+    }
+}
+
 /// Whether an id-less JSON-RPC error is about the session ("No valid session ID provided",
 /// "Session not found", "Mcp-Session-Id header is required").
 fn mentions_session(message: &str) -> bool {
@@ -176,11 +186,12 @@ where
         headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, Error> {
         let session = session_id.is_some();
+        let request = request_id(&message);
         let result = self
             .inner
-            .post_message(uri, message.clone(), session_id, token, headers)
+            .post_message(uri, message, session_id, token, headers)
             .await;
-        self.posted(&message, session, result)
+        self.posted(request, session, result)
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -193,18 +204,19 @@ where
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, Error> {
         let session = session_id.is_some();
+        let request = request_id(&message);
         let result = self
             .inner
             .post_message_with_max_sse_event_size(
                 uri,
-                message.clone(),
+                message,
                 session_id,
                 token,
                 headers,
                 max_sse_event_size,
             )
             .await;
-        self.posted(&message, session, result)
+        self.posted(request, session, result)
     }
 
     async fn post_message_with_response_limits(
@@ -217,18 +229,12 @@ where
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, Error> {
         let session = session_id.is_some();
+        let request = request_id(&message);
         let result = self
             .inner
-            .post_message_with_response_limits(
-                uri,
-                message.clone(),
-                session_id,
-                token,
-                headers,
-                limits,
-            )
+            .post_message_with_response_limits(uri, message, session_id, token, headers, limits)
             .await;
-        self.posted(&message, session, result)
+        self.posted(request, session, result)
     }
 
     async fn delete_session(
