@@ -109,3 +109,99 @@ async fn two_connections_past_an_expiry_share_one_refresh() {
 
     calls_cost_one_refresh(&peer, connections).await;
 }
+
+/// The grant's store, counting how often a connection reads it.
+struct CountingStore {
+    inner: GrantStore,
+    loads: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl rmcp::transport::auth::CredentialStore for CountingStore {
+    async fn load(
+        &self,
+    ) -> Result<Option<rmcp::transport::auth::StoredCredentials>, rmcp::transport::auth::AuthError>
+    {
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.load().await
+    }
+
+    async fn save(
+        &self,
+        credentials: rmcp::transport::auth::StoredCredentials,
+    ) -> Result<(), rmcp::transport::auth::AuthError> {
+        self.inner.save(credentials).await
+    }
+
+    async fn clear(&self) -> Result<(), rmcp::transport::auth::AuthError> {
+        self.inner.clear().await
+    }
+
+    async fn acquire_refresh_guard(
+        &self,
+    ) -> Result<
+        Option<rmcp::transport::auth::CredentialRefreshGuard>,
+        rmcp::transport::auth::AuthError,
+    > {
+        self.inner.acquire_refresh_guard().await
+    }
+}
+
+/// A connection reads its grant once per few seconds, not once per request (a keychain call
+/// each time, behind one lock), and still notices within those seconds that another program
+/// signed out: the next request then says "sign in".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_reads_its_grant_once_per_recheck_and_sees_a_sign_out_elsewhere() {
+    let peer = OidcPeer::start(3600);
+    let home = common::latch_home();
+    let secrets = SecretStore::file(home.path());
+    let server = ServerConfig::remote(peer.mcp_url.clone());
+    // One connection signs in; the one under test uses the stored grant and may not sign in.
+    let signing_in = ConnectOptions {
+        credentials: Some(SharedCredentialStore::new(grant(&secrets))),
+        sign_in: Some(BrowserMode::Headless),
+        ..ConnectOptions::default()
+    };
+    Connection::connect("oidc", &server, signing_in)
+        .await
+        .expect("signs in")
+        .close()
+        .await;
+    let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let options = ConnectOptions {
+        credentials: Some(SharedCredentialStore::new(CountingStore {
+            inner: grant(&secrets),
+            loads: loads.clone(),
+        })),
+        ..ConnectOptions::default()
+    };
+    let connection = Arc::new(
+        Connection::connect("oidc", &server, options)
+            .await
+            .expect("connects with the stored grant"),
+    );
+
+    let before = loads.load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..5 {
+        common::add_concurrently(&connection, 10).await;
+    }
+    let during = loads.load(std::sync::atomic::Ordering::SeqCst) - before;
+    // 50 requests; at most one load per request that found the reused token stale at once
+    // (the ten in flight when the few seconds end).
+    assert!(during <= 11, "{during} store reads for 50 calls");
+
+    // Another program signs out.
+    grant(&secrets).clear_blocking().expect("clears the grant");
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    let mut args = serde_json::Map::new();
+    args.insert("a".into(), 1.into());
+    args.insert("b".into(), 2.into());
+    let error = connection
+        .call_tool("add", args, latch_core::CallOptions::default())
+        .await
+        .expect_err("the grant is gone");
+    assert!(
+        matches!(error, latch_core::CallError::AuthRequired { .. }),
+        "{error}"
+    );
+}

@@ -5,7 +5,8 @@
 //!
 //! With a stored grant, requests go through [`RefreshOnce`]: rmcp's `AuthClient`, with each
 //! refresh checked under the grant's refresh lock against the token it replaces, so one
-//! expiry costs one refresh however many requests, connections and programs meet it.
+//! expiry costs one refresh however many requests, connections and programs meet it, and with
+//! the token reused for a few seconds instead of read from the store for every request.
 
 mod refresh_once;
 mod session_watch;
@@ -105,7 +106,7 @@ pub(crate) async fn connect_streamable(
                 // on a 401, one retry with a newer token — the stored one if another request
                 // or program already refreshed, else a refreshed one.
                 Some(client) => {
-                    let client = RefreshOnce(client);
+                    let client = RefreshOnce::new(client);
                     handler
                         .serve(session_watch::transport(client, config))
                         .await
@@ -194,7 +195,7 @@ pub(crate) async fn connect_sse(
     // The legacy transport has no per-request hook: the current token goes in as a header.
     let mut headers = target.headers.clone();
     if let Some(auth_client) = auth_client {
-        let token = RefreshOnce(auth_client.clone()).access_token().await;
+        let token = RefreshOnce::new(auth_client.clone()).access_token().await;
         match token {
             Ok(token) => {
                 let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {

@@ -11,11 +11,17 @@
 //! store the connection's `AuthorizationManager` sees, which applies the rule when the guard is
 //! taken. The refresh itself stays rmcp's, so `on_refresh_token_rejected`, scopes and the
 //! client registration work as before.
+//!
+//! rmcp asks its manager for the token on every request, and the manager reads the store each
+//! time: a file read or a keychain call per request, one request at a time behind the manager's
+//! lock. [`RefreshOnce`] reuses the answer for [`RECHECK`] instead (never for a token within
+//! [`NEAR_EXPIRY`] of its end, so rmcp still refreshes in time), and forgets it on a 401.
 
 use std::{
     collections::HashMap,
     future::Future,
     sync::{Arc, Mutex},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use async_trait::async_trait;
@@ -33,6 +39,7 @@ use rmcp::{
         },
     },
 };
+use tokio::time::Instant;
 use zeroize::Zeroizing;
 
 use crate::auth::SharedCredentialStore;
@@ -42,21 +49,36 @@ tokio::task_local! {
     static ROUND: Arc<Round>;
 }
 
-/// One request for a token: which token a refresh would replace, and the newer one found
-/// instead under the lock.
+/// How long a connection reuses the token (or the absence of one) it got last before it reads
+/// the store again — which is how it notices a grant another program refreshed, replaced or
+/// removed.
+pub(crate) const RECHECK: Duration = Duration::from_secs(5);
+
+/// A token with less than this left is never reused: each request then goes through rmcp's
+/// manager, which refreshes it ahead of its end.
+pub(crate) const NEAR_EXPIRY: Duration = Duration::from_secs(60);
+
+/// One request for a token: which token a refresh would replace, the newer one found instead
+/// under the lock, and until when the answer may be reused.
 #[derive(Default)]
 struct Round {
     replacing: Mutex<Option<Zeroizing<String>>>,
     newer: Mutex<Option<String>>,
+    reusable_until: Mutex<Option<Instant>>,
 }
 
 impl Round {
     /// The first grant loaded in the round, when none was named: rmcp's proactive refresh
-    /// loads the grant, finds it nearly expired, then refreshes — that load is what it replaces.
+    /// loads the grant, finds it nearly expired, then refreshes — that load is what it replaces,
+    /// and its lifetime says how long the answer may be reused.
     fn remember(&self, stored: Option<&StoredCredentials>) {
         let mut replacing = self.replacing.lock().unwrap_or_else(|e| e.into_inner());
         if replacing.is_none() {
             *replacing = access_token(stored).map(|t| Zeroizing::new(t.to_owned()));
+            *self
+                .reusable_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = reusable_until(stored);
         }
     }
 
@@ -70,6 +92,28 @@ impl Round {
     }
 }
 
+/// Until when a token loaded now may be reused: [`RECHECK`] from now, but never within
+/// [`NEAR_EXPIRY`] of the token's end (an answer of "no token" is reused for [`RECHECK`] too).
+fn reusable_until(stored: Option<&StoredCredentials>) -> Option<Instant> {
+    let recheck = Instant::now() + RECHECK;
+    let Some(stored) = stored else {
+        return Some(recheck);
+    };
+    let Some(token) = stored.token_response.as_ref() else {
+        return Some(recheck);
+    };
+    let (Some(lifetime), Some(received_at)) = (token.expires_in(), stored.token_received_at) else {
+        return Some(recheck);
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let left = (received_at + lifetime.as_secs()).saturating_sub(now);
+    let reusable = Duration::from_secs(left).checked_sub(NEAR_EXPIRY)?;
+    Some(Instant::now() + reusable.min(RECHECK))
+}
+
 fn access_token(stored: Option<&StoredCredentials>) -> Option<&str> {
     stored?
         .token_response
@@ -79,23 +123,28 @@ fn access_token(stored: Option<&StoredCredentials>) -> Option<&str> {
 
 /// Run `get` (which asks the manager for a token) as a round replacing `replacing` — or, with
 /// `None`, the first grant it loads. A refresh that found a newer token under the lock gives
-/// that token.
+/// that token. Also says until when the answer may be reused (when `get` loaded the grant).
 async fn round(
     replacing: Option<&str>,
     get: impl Future<Output = Result<String, AuthError>>,
-) -> Result<String, AuthError> {
+) -> (Result<String, AuthError>, Option<Instant>) {
     let round = Arc::new(Round {
         replacing: Mutex::new(replacing.map(|t| Zeroizing::new(t.to_owned()))),
         ..Round::default()
     });
     let result = ROUND.scope(round.clone(), get).await;
     let newer = round.newer.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let reusable_until = *round
+        .reusable_until
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     match (result, newer) {
         (Err(_), Some(newer)) => {
             tracing::debug!("the token was refreshed meanwhile; using the stored one");
-            Ok(newer)
+            // Found under the lock after a load that was (nearly) expired: not reused.
+            (Ok(newer), None)
         }
-        (result, _) => result,
+        (result, _) => (result, reusable_until),
     }
 }
 
@@ -144,27 +193,73 @@ impl CredentialStore for OnceStore {
 }
 
 /// rmcp's `AuthClient` as a connection's HTTP client, reacting to a 401 with a refresh that
-/// names the rejected token (see the module docs).
+/// names the rejected token, and reusing its last token for a moment (see the module docs).
 #[derive(Clone)]
-pub(crate) struct RefreshOnce(pub(crate) AuthClient<reqwest::Client>);
+pub(crate) struct RefreshOnce {
+    client: AuthClient<reqwest::Client>,
+    last: Arc<Mutex<Option<Reusable>>>,
+}
+
+/// The last answer about the token, and until when it stands.
+struct Reusable {
+    token: Option<Zeroizing<String>>,
+    until: Instant,
+}
 
 type Error = StreamableHttpError<reqwest::Error>;
 
 impl RefreshOnce {
+    pub(crate) fn new(client: AuthClient<reqwest::Client>) -> Self {
+        Self {
+            client,
+            last: Arc::default(),
+        }
+    }
+
     /// The token to send: the stored one, refreshed first when it is (nearly) expired — by
     /// rmcp's rule — unless another program already did.
     pub(crate) async fn access_token(&self) -> Result<String, AuthError> {
-        round(None, async {
-            self.0.auth_manager.lock().await.get_access_token().await
+        if let Some(token) = self.reused() {
+            return token.ok_or(AuthError::AuthorizationRequired);
+        }
+        let (token, until) = round(None, async {
+            self.client
+                .auth_manager
+                .lock()
+                .await
+                .get_access_token()
+                .await
         })
-        .await
+        .await;
+        let reusable = match &token {
+            Ok(token) => Some(Some(Zeroizing::new(token.clone()))),
+            Err(AuthError::AuthorizationRequired) => Some(None),
+            Err(_) => None,
+        };
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = reusable
+            .zip(until)
+            .map(|(token, until)| Reusable { token, until });
+        token
+    }
+
+    /// The last answer, while it stands.
+    fn reused(&self) -> Option<Option<String>> {
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let last = last.as_ref().filter(|l| Instant::now() < l.until)?;
+        Some(last.token.as_ref().map(|t| t.as_str().to_owned()))
+    }
+
+    /// Read the store again at the next request.
+    fn forget(&self) {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// A token to use instead of `rejected`: the stored one if it already differs, else a
     /// refreshed one.
     async fn replace(&self, rejected: &str) -> Result<String, AuthError> {
-        let refreshed = round(Some(rejected), async {
-            let manager = self.0.auth_manager.lock().await;
+        self.forget();
+        let (refreshed, _) = round(Some(rejected), async {
+            let manager = self.client.auth_manager.lock().await;
             let token = manager.refresh_token().await?;
             Ok(token.access_token().secret().clone())
         })
@@ -193,7 +288,13 @@ impl RefreshOnce {
         match call(token.clone()).await {
             Err(StreamableHttpError::AuthRequired(challenge)) => {
                 let Some(sent) = token else {
-                    return Err(StreamableHttpError::AuthRequired(challenge));
+                    // Sent bare on a reused "no token": a grant stored since (a sign-in in
+                    // another program) gets its one try.
+                    self.forget();
+                    return match self.access_token().await {
+                        Ok(token) => call(Some(token)).await,
+                        Err(_) => Err(StreamableHttpError::AuthRequired(challenge)),
+                    };
                 };
                 match self.replace(&sent).await {
                     Ok(newer) if newer != sent => call(Some(newer)).await,
@@ -222,7 +323,7 @@ impl StreamableHttpClient for RefreshOnce {
         headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, Error> {
         self.call(token, |token| {
-            let http = &self.0.http_client;
+            let http = &self.client.http_client;
             http.post_message(
                 uri.clone(),
                 message.clone(),
@@ -244,14 +345,16 @@ impl StreamableHttpClient for RefreshOnce {
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, Error> {
         self.call(token, |token| {
-            self.0.http_client.post_message_with_max_sse_event_size(
-                uri.clone(),
-                message.clone(),
-                session_id.clone(),
-                token,
-                headers.clone(),
-                max_sse_event_size,
-            )
+            self.client
+                .http_client
+                .post_message_with_max_sse_event_size(
+                    uri.clone(),
+                    message.clone(),
+                    session_id.clone(),
+                    token,
+                    headers.clone(),
+                    max_sse_event_size,
+                )
         })
         .await
     }
@@ -266,7 +369,7 @@ impl StreamableHttpClient for RefreshOnce {
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, Error> {
         self.call(token, |token| {
-            self.0.http_client.post_message_with_response_limits(
+            self.client.http_client.post_message_with_response_limits(
                 uri.clone(),
                 message.clone(),
                 session_id.clone(),
@@ -286,7 +389,7 @@ impl StreamableHttpClient for RefreshOnce {
         headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), Error> {
         self.call(token, |token| {
-            self.0.http_client.delete_session(
+            self.client.http_client.delete_session(
                 uri.clone(),
                 session_id.clone(),
                 token,
@@ -305,7 +408,7 @@ impl StreamableHttpClient for RefreshOnce {
         headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<Events, Error> {
         self.call(token, |token| {
-            self.0.http_client.get_stream(
+            self.client.http_client.get_stream(
                 uri.clone(),
                 session_id.clone(),
                 last_event_id.clone(),
@@ -326,7 +429,7 @@ impl StreamableHttpClient for RefreshOnce {
         max_sse_event_size: usize,
     ) -> Result<Events, Error> {
         self.call(token, |token| {
-            self.0.http_client.get_stream_with_max_sse_event_size(
+            self.client.http_client.get_stream_with_max_sse_event_size(
                 uri.clone(),
                 session_id.clone(),
                 last_event_id.clone(),
