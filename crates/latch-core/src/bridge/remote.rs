@@ -438,6 +438,7 @@ impl Remote {
                     RunningCall {
                         call_id: 0,
                         progress: Some(progress_tx),
+                        reported: false,
                     },
                 );
             let response = handle.await_response();

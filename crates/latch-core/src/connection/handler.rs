@@ -92,6 +92,8 @@ fn unexpected(answer: &ClientResult) -> ErrorData {
 pub(crate) struct RunningCall {
     pub(crate) call_id: u64,
     pub(crate) progress: Option<mpsc::UnboundedSender<Progress>>,
+    /// The server reported progress on this call.
+    pub(crate) reported: bool,
 }
 
 /// The rmcp client handler for one connection.
@@ -129,10 +131,11 @@ impl ClientHandler for LatchHandler {
             message: params.message.clone(),
         };
         let call = {
-            let calls = self.shared.calls.lock().unwrap_or_else(|e| e.into_inner());
-            calls
-                .get(&params.progress_token)
-                .map(|c| (c.call_id, c.progress.clone()))
+            let mut calls = self.shared.calls.lock().unwrap_or_else(|e| e.into_inner());
+            calls.get_mut(&params.progress_token).map(|c| {
+                c.reported = true;
+                (c.call_id, c.progress.clone())
+            })
         };
         let Some((call_id, sender)) = call else {
             tracing::debug!(server = %self.shared.server, "progress for a call that is not running");

@@ -26,6 +26,9 @@ use crate::connection::{Connection, RunningCall};
 /// How many times one request may be authorized before Latch gives up asking for scopes.
 const MAX_AUTHORIZATIONS: u32 = 3;
 
+/// How long a finished call that reported progress still takes its last reports in flight.
+const PROGRESS_SETTLE: Duration = Duration::from_millis(100);
+
 /// One progress report of a running call.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -305,6 +308,33 @@ impl Connection {
         }
     }
 
+    /// The call has its answer: stop routing its progress. rmcp hands each progress report to
+    /// a task of its own but the answer straight to the caller, so a call's last report may
+    /// still be on its way; a call that reported progress keeps its route a moment longer.
+    fn finish(&self, token: rmcp::model::ProgressToken) {
+        let reported = {
+            let mut calls = self.shared.calls.lock().unwrap_or_else(|e| e.into_inner());
+            match calls.get(&token) {
+                Some(call) if call.reported => true,
+                _ => {
+                    calls.remove(&token);
+                    false
+                }
+            }
+        };
+        if reported {
+            let shared = self.shared.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(PROGRESS_SETTLE).await;
+                shared
+                    .calls
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&token);
+            });
+        }
+    }
+
     async fn send_call(
         &self,
         tool: &str,
@@ -333,17 +363,14 @@ impl Connection {
                 RunningCall {
                     call_id,
                     progress: options.progress.clone(),
+                    reported: false,
                 },
             );
         let outcome = tokio::select! {
             response = handle.await_response() => Some(response),
             _ = options.cancel.cancelled() => None,
         };
-        self.shared
-            .calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&token);
+        self.finish(token);
         let response = match outcome {
             Some(response) => response,
             None => {
