@@ -512,3 +512,81 @@ fn the_python_sdk_lists_tools_and_calls_get_sum_through_the_bridge() {
     );
     assert!(s["sum"].as_str().unwrap().contains('5'), "{s}");
 }
+
+/// Send one JSON-RPC line to the bridge.
+fn send(stdin: &mut impl std::io::Write, message: Value) {
+    writeln!(stdin, "{message}").expect("the bridge reads its stdin");
+}
+
+/// Read lines until the answer to `id` (log lines and notifications in between are skipped).
+fn answer(lines: &mut impl Iterator<Item = std::io::Result<String>>, id: u64) -> Value {
+    for line in lines {
+        let line = line.expect("the bridge's output is text");
+        if let Ok(message) = serde_json::from_str::<Value>(&line)
+            && message["id"] == id
+        {
+            return message;
+        }
+    }
+    panic!("the bridge ended before answering request {id}");
+}
+
+/// An agent that hands the bridge one pipe for both stdout and stderr (as `2>&1` in a shell
+/// does): the bridge keeps that pipe blocking, so its log lines cannot fail, and the protocol
+/// still flows — debug logging on, so log lines and answers share the pipe.
+#[test]
+fn the_bridge_serves_an_agent_that_merges_its_stdout_and_stderr() {
+    use std::io::{BufRead, BufReader};
+
+    let server = Everything::start(Mode::StreamableHttp);
+    let home = latch_home();
+    assert_ok(&latch(
+        home.path(),
+        &["servers", "add", "everything", &server.url()],
+    ));
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    let mut child = Command::new(latch_bin())
+        .args(["bridge", "everything"])
+        .env("LATCH_HOME", home.path())
+        .env("LATCH_TOKEN_STORE", "file")
+        .env("RUST_LOG", "debug")
+        .stdin(std::process::Stdio::piped())
+        .stdout(writer.try_clone().expect("a second handle"))
+        .stderr(writer)
+        .spawn()
+        .expect("latch bridge starts");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let mut lines = BufReader::new(reader).lines();
+
+    send(
+        &mut stdin,
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "merged-agent", "version": "0"}}}),
+    );
+    let init = answer(&mut lines, 1);
+    assert!(
+        init["result"]["capabilities"]["tools"].is_object(),
+        "{init:#}"
+    );
+    send(
+        &mut stdin,
+        serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    for id in 2..12 {
+        send(
+            &mut stdin,
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
+                "name": "echo", "arguments": {"message": format!("merged {id}")}}}),
+        );
+        let call = answer(&mut lines, id);
+        assert_eq!(
+            call["result"]["content"][0]["text"],
+            format!("Echo: merged {id}"),
+            "{call:#}"
+        );
+    }
+    drop(stdin);
+    let status = child.wait().expect("the bridge exits");
+    assert!(status.success(), "{status}");
+}

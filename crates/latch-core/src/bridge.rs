@@ -9,6 +9,7 @@
 mod agent;
 mod error;
 mod remote;
+mod stdio;
 
 use std::sync::Arc;
 
@@ -68,7 +69,7 @@ pub async fn run_stdio(
     secrets: SecretStore,
     options: BridgeOptions,
 ) -> Result<(), BridgeError> {
-    serve(name, server, secrets, options, rmcp::transport::io::stdio()).await
+    serve(name, server, secrets, options, stdio::agent_stdio()).await
 }
 
 /// Serve the agent on `transport` until it closes it, then end the remote session.
