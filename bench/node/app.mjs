@@ -9,7 +9,10 @@
 //     `session_to_card_ms` also counts WebKitWebDriver's own start. `page_start_ms` and
 //     `first_paint_ms`: the page's navigation start and first contentful paint on the same
 //     clock (what comes before the page is the native start: GTK, WebKit's processes, the shell).
-//   - idle RSS: VmRSS of latch-app after --idle seconds (and with its WebKit children).
+//   - idle RSS: VmRSS of latch-app after --idle seconds (and with its WebKit children); also its
+//     anonymous part (RssAnon: the heap, stacks and other memory of its own), its proportional
+//     set size (Pss: shared library pages divided among the processes that map them), and the
+//     biggest shared libraries in its RSS.
 //   - 1,000 tools: with the tools loaded once, switch to `everything` and back to `many` and
 //     time, inside the page (performance.now(), a MutationObserver), from the click until the
 //     DOM shows the list of 1,000 tools (`render_ms`: the list box at its full height, the
@@ -69,6 +72,25 @@ function startTicks(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
 }
+/** A field (kB) of /proc/PID/status or /proc/PID/smaps_rollup. */
+function procKiB(pid, file, field) {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/${file}`, "utf8"));
+  return m ? Number(m[1]) : null;
+}
+
+/** The mapped files that hold the most of PID's RSS: { path: MiB }, the biggest first. */
+function rssByFile(pid, top = 6) {
+  const sizes = new Map();
+  let name = "";
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) name = mapping[1] || "[anonymous]";
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) sizes.set(name, (sizes.get(name) ?? 0) + Number(rss[1]));
+  }
+  return Object.fromEntries([...sizes].sort((a, b) => b[1] - a[1]).slice(0, top).map(([n, kib]) => [n, +(kib / 1024).toFixed(1)]));
+}
+
 function rssKiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) : 0;
@@ -291,6 +313,9 @@ async function launch(measured) {
       const rss = rssKiB(pid);
       result.rss_idle_mib = rss / 1024;
       result.total_rss_idle_mib = (rss + children(pid).reduce((sum, c) => sum + rssKiB(c), 0)) / 1024;
+      result.rss_anon_idle_mib = procKiB(pid, "status", "RssAnon") / 1024;
+      result.pss_idle_mib = procKiB(pid, "smaps_rollup", "Pss") / 1024;
+      result.rss_by_file = rssByFile(pid);
     }
   } finally {
     try {
@@ -316,7 +341,7 @@ async function launch(measured) {
   return result;
 }
 
-const report = { runs, idle_seconds: idle, reps, cold_start_ms: [], session_to_card_ms: [], page_start_ms: [], first_paint_ms: [], rss_idle_mib: [], total_rss_idle_mib: [], render_ms: [], render_frame_ms: [], render_cards: [], filter_ms: [], filter_frame_ms: [], filter_cards: [] };
+const report = { runs, idle_seconds: idle, reps, cold_start_ms: [], session_to_card_ms: [], page_start_ms: [], first_paint_ms: [], rss_idle_mib: [], total_rss_idle_mib: [], rss_anon_idle_mib: [], pss_idle_mib: [], rss_by_file: [], render_ms: [], render_frame_ms: [], render_cards: [], filter_ms: [], filter_frame_ms: [], filter_cards: [] };
 try {
   for (let run = 0; run < warmup + runs; run++) {
     const measured = run >= warmup;
@@ -328,6 +353,9 @@ try {
     report.first_paint_ms.push(r.first_paint_ms);
     report.rss_idle_mib.push(r.rss_idle_mib);
     report.total_rss_idle_mib.push(r.total_rss_idle_mib);
+    report.rss_anon_idle_mib.push(r.rss_anon_idle_mib);
+    report.pss_idle_mib.push(r.pss_idle_mib);
+    report.rss_by_file.push(r.rss_by_file);
     for (const x of r.render) report.render_ms.push(x.dom), report.render_cards.push(x.cards), x.frame !== null && report.render_frame_ms.push(x.frame);
     for (const x of r.filter) report.filter_ms.push(x.dom), report.filter_cards.push(x.cards), x.frame !== null && report.filter_frame_ms.push(x.frame);
   }

@@ -3,9 +3,13 @@
 // mcp-remote (pinned in tests/peers, run with the pinned Node). Per mode: connect, list, a
 // warm-up, then --runs runs of --calls sequential calls (per-call latency) and of --calls
 // calls with --concurrency in flight (throughput). Modes whose command is not given are
-// reported as {"skipped": reason}.
+// reported as {"skipped": reason}. Each measured run with calls in flight also reports the
+// CPU time per call of the three processes on the path — the agent (this process), the
+// process in the middle (the bridge or mcp-remote) and, with --server-pid, the server — from
+// /proc/PID/stat (utime + stime, all threads, 10 ms ticks).
 //   node bridge.mjs URL [--latch PATH --latch-home DIR --name everything] [--calls 2000]
-//     [--concurrency 16] [--runs 3] [--warmup 1]
+//     [--concurrency 16] [--runs 3] [--warmup 1] [--modes direct,latch,mcp-remote]
+//     [--server-pid PID]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -42,15 +46,37 @@ const modes = {
     }),
 };
 
+const serverPid = args["server-pid"] ? Number(args["server-pid"]) : null;
+
+/** CPU time (µs) a process used so far, all its threads (dead ones too); null if unknown. */
+function cpuUs(pid) {
+  if (!pid) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime, stime: 100 Hz ticks
+  } catch {
+    return null;
+  }
+}
+const agentCpuUs = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
 const report = { calls, concurrency: inFlight };
+const wanted = args.modes ? String(args.modes).split(",") : Object.keys(modes);
 for (const [mode, transport] of Object.entries(modes)) {
+  if (!wanted.includes(mode)) continue;
   if (!transport) {
     report[mode] = { skipped: args["latch-skip-reason"] ?? "not given" };
     continue;
   }
   try {
     const client = new Client({ name: "bench-agent", version: "0" });
-    await client.connect(transport());
+    const made = transport();
+    await client.connect(made);
+    const middlePid = made.pid ?? null;
     await client.listTools();
     const sequential = [];
     const latencies = [];
@@ -63,12 +89,26 @@ for (const [mode, transport] of Object.entries(modes)) {
       }
     }
     const concurrent = [];
+    const cpu = { agent: [], middle: [], server: [] };
     for (let run = 0; run < warmup + runs; run++) {
+      const before = { agent: agentCpuUs(), middle: cpuUs(middlePid), server: cpuUs(serverPid) };
       const rate = await concurrentEcho(client, calls, inFlight);
-      if (run >= warmup) concurrent.push(rate);
+      const after = { agent: agentCpuUs(), middle: cpuUs(middlePid), server: cpuUs(serverPid) };
+      if (run >= warmup) {
+        concurrent.push(rate);
+        for (const k of Object.keys(cpu)) if (before[k] !== null && after[k] !== null) cpu[k].push((after[k] - before[k]) / calls);
+      }
     }
     await client.close();
-    report[mode] = { sequential_calls_per_s: sequential, concurrent_calls_per_s: concurrent, latency_p50_us: latencies.map((p) => p.p50), latency_p99_us: latencies.map((p) => p.p99) };
+    report[mode] = {
+      sequential_calls_per_s: sequential,
+      concurrent_calls_per_s: concurrent,
+      latency_p50_us: latencies.map((p) => p.p50),
+      latency_p99_us: latencies.map((p) => p.p99),
+      agent_cpu_us_per_call: cpu.agent,
+      middle_cpu_us_per_call: cpu.middle,
+      server_cpu_us_per_call: cpu.server,
+    };
   } catch (error) {
     report[mode] = { error: String(error?.stack ?? error) };
   }
