@@ -12,7 +12,9 @@
 //   - idle RSS: VmRSS of latch-app after --idle seconds (and with its WebKit children); also its
 //     anonymous part (RssAnon: the heap, stacks and other memory of its own), its proportional
 //     set size (Pss: shared library pages divided among the processes that map them), and the
-//     biggest shared libraries in its RSS.
+//     biggest shared libraries in its RSS. The anchor: WebKitGTK's own MiniBrowser (shipped with
+//     libwebkit2gtk-4.1-0, the library the app runs on) showing a one-line page, started when the
+//     app's idle time starts and measured with it (`baseline_*`; skipped when it is not installed).
 //   - 1,000 tools: with the tools loaded once, switch to `everything` and back to `many` and
 //     time, inside the page (performance.now(), a MutationObserver), from the click until the
 //     DOM shows the list of 1,000 tools (`render_ms`: the list box at its full height, the
@@ -41,6 +43,7 @@ const { remote } = await import(pathToFileURL(path.join(REPO, "tests/e2e/node_mo
 );
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TICK_MS = 1000 / 100; // USER_HZ; /proc/PID/stat starttime is in these ticks
+const MINIBROWSER = ["/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser", "/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser"].find((p) => fs.existsSync(p));
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -309,7 +312,16 @@ async function launch(measured) {
       await sleep(100);
     }
     if (measured) {
+      const baseline = MINIBROWSER
+        ? spawn(MINIBROWSER, ["data:text/html,<h1>Latch</h1>"], { stdio: "ignore", env: { ...process.env, XDG_DATA_HOME: path.join(home, "mb-data"), XDG_CACHE_HOME: path.join(home, "mb-cache") } })
+        : null;
       await sleep(idle * 1000);
+      if (baseline?.pid && baseline.exitCode === null) {
+        result.baseline_rss_mib = rssKiB(baseline.pid) / 1024;
+        result.baseline_rss_anon_mib = procKiB(baseline.pid, "status", "RssAnon") / 1024;
+        result.baseline_pss_mib = procKiB(baseline.pid, "smaps_rollup", "Pss") / 1024;
+      }
+      baseline?.kill("SIGTERM");
       const rss = rssKiB(pid);
       result.rss_idle_mib = rss / 1024;
       result.total_rss_idle_mib = (rss + children(pid).reduce((sum, c) => sum + rssKiB(c), 0)) / 1024;
@@ -341,7 +353,7 @@ async function launch(measured) {
   return result;
 }
 
-const report = { runs, idle_seconds: idle, reps, cold_start_ms: [], session_to_card_ms: [], page_start_ms: [], first_paint_ms: [], rss_idle_mib: [], total_rss_idle_mib: [], rss_anon_idle_mib: [], pss_idle_mib: [], rss_by_file: [], render_ms: [], render_frame_ms: [], render_cards: [], filter_ms: [], filter_frame_ms: [], filter_cards: [] };
+const report = { runs, idle_seconds: idle, reps, cold_start_ms: [], session_to_card_ms: [], page_start_ms: [], first_paint_ms: [], rss_idle_mib: [], total_rss_idle_mib: [], rss_anon_idle_mib: [], pss_idle_mib: [], rss_by_file: [], baseline_rss_mib: [], baseline_rss_anon_mib: [], baseline_pss_mib: [], render_ms: [], render_frame_ms: [], render_cards: [], filter_ms: [], filter_frame_ms: [], filter_cards: [] };
 try {
   for (let run = 0; run < warmup + runs; run++) {
     const measured = run >= warmup;
@@ -356,6 +368,7 @@ try {
     report.rss_anon_idle_mib.push(r.rss_anon_idle_mib);
     report.pss_idle_mib.push(r.pss_idle_mib);
     report.rss_by_file.push(r.rss_by_file);
+    for (const k of ["baseline_rss_mib", "baseline_rss_anon_mib", "baseline_pss_mib"]) if (r[k] !== undefined) report[k].push(r[k]);
     for (const x of r.render) report.render_ms.push(x.dom), report.render_cards.push(x.cards), x.frame !== null && report.render_frame_ms.push(x.frame);
     for (const x of r.filter) report.filter_ms.push(x.dom), report.filter_cards.push(x.cards), x.frame !== null && report.filter_frame_ms.push(x.frame);
   }

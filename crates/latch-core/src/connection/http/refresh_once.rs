@@ -52,11 +52,11 @@ tokio::task_local! {
 /// How long a connection reuses the token (or the absence of one) it got last before it reads
 /// the store again — which is how it notices a grant another program refreshed, replaced or
 /// removed.
-pub(crate) const RECHECK: Duration = Duration::from_secs(5);
+const RECHECK: Duration = Duration::from_secs(5);
 
 /// A token with less than this left is never reused: each request then goes through rmcp's
 /// manager, which refreshes it ahead of its end.
-pub(crate) const NEAR_EXPIRY: Duration = Duration::from_secs(60);
+const NEAR_EXPIRY: Duration = Duration::from_secs(60);
 
 /// One request for a token: which token a refresh would replace, the newer one found instead
 /// under the lock, and until when the answer may be reused.
