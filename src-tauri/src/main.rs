@@ -16,7 +16,8 @@ use tauri_plugin_deep_link::DeepLinkExt;
 pub const EVENT: &str = "latch://event";
 
 fn main() {
-    init_tracing();
+    // Log lines go to $LATCH_HOME/logs/latch.log (and to stderr when RUST_LOG is set).
+    latch_core::logging::init(latch_core::logging::Stderr::WhenAsked, false);
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             // A second launch: show the window we already have. Its `latch://` URL (if any)
@@ -185,22 +186,4 @@ fn deep_links(app: &tauri::AppHandle) {
         }
         tray::show_main_window(&handle);
     });
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    // rmcp's auth module logs the authorization code (and token responses) at debug: it never
-    // logs below info, whatever RUST_LOG asks for.
-    let filter = match EnvFilter::try_from_default_env() {
-        Ok(filter) => match "rmcp::transport::auth=info".parse() {
-            Ok(cap) => filter.add_directive(cap),
-            Err(_) => filter,
-        },
-        Err(_) => EnvFilter::new("warn,rmcp::transport::worker=off,rmcp::transport::auth=error"),
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }

@@ -15,13 +15,18 @@ use commands::{call::CallArgs, servers::ServersCommand};
 #[derive(Debug, Parser)]
 #[command(name = "latch", version, about, propagate_version = true)]
 #[command(
-    after_help = "Config lives in $LATCH_HOME (default: ~/.config/latch on Linux).\n\
+    after_help = "Config lives in $LATCH_HOME (default: ~/.config/latch on Linux); log lines go to\n\
+$LATCH_HOME/logs/latch.log (and to stderr with -v or RUST_LOG).\n\
 Examples:\n  latch servers add everything http://127.0.0.1:3001/mcp\n  latch tools everything\n  latch call everything get-sum a=2 b=3"
 )]
 struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Also print log lines on stderr, with the details behind an error (they always go to
+    /// the log file, $LATCH_HOME/logs/latch.log).
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -92,7 +97,8 @@ you can read ($LATCH_HOME/secrets.json); in a script, say yes with --keep-in-fil
         long_about = "Serve the remote server NAME to an agent over stdin/stdout (MCP stdio): \
 tools, resources, prompts, progress, cancellation, logging, and the server's sampling, roots and \
 elicitation requests back to the agent. Latch signs in with the stored grant and keeps it fresh \
-(shared with the Latch app and the CLI); a token is never printed. Logs go to stderr.",
+(shared with the Latch app and the CLI); a token is never printed. Warnings go to stderr \
+(every log line with -v); log lines also go to $LATCH_HOME/logs/latch.log.",
         after_help = "Configure an agent (Claude Desktop, Cursor, …) with:\n  \
 {\"mcpServers\": {\"notion\": {\"command\": \"latch\", \"args\": [\"bridge\", \"notion\"]}}}\n\
 Sign in first with the Latch app or `latch login notion`; until then the agent gets an error\n\
@@ -124,7 +130,12 @@ One bridge per account: `latch bridge notion --account work` uses the sign-in ma
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // The bridge's stderr is the agent's view of the server's log: warnings always go there.
+    let stderr = match cli.command {
+        Command::Bridge { .. } => latch_core::logging::Stderr::Warnings,
+        _ => latch_core::logging::Stderr::WhenAsked,
+    };
+    latch_core::logging::init(stderr, cli.verbose);
     // One thread: every command waits on the network, a child process or the agent, and a
     // second worker only adds wake-ups between threads (a fifth of the bridge's CPU time per
     // call). Blocking work (keychain, file locks) runs on tokio's blocking pool.
@@ -178,24 +189,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings only; rmcp's worker errors are
-/// left out because every one of them also reaches the person as our own error line).
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    // rmcp's auth module logs the authorization code (and token responses) at debug: it never
-    // logs below info, whatever RUST_LOG asks for.
-    let filter = match EnvFilter::try_from_default_env() {
-        Ok(filter) => match "rmcp::transport::auth=info".parse() {
-            Ok(cap) => filter.add_directive(cap),
-            Err(_) => filter,
-        },
-        Err(_) => EnvFilter::new("warn,rmcp::transport::worker=off,rmcp::transport::auth=error"),
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }

@@ -49,11 +49,44 @@ pub fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-/// The single line a failure prints: `latch: reason` (or `{"error": …}` with `--json`).
+/// The single line a failure prints: `latch: reason` on stderr (and `{"error": …}` on stdout
+/// with `--json`). The error as written goes to the log (stderr too with `-v`); the line
+/// leaves out Rust type paths a library's message may hold, the last resort behind the core's
+/// own words.
 pub fn error_line(error: &anyhow::Error, json: bool) {
-    let message = format!("{error:#}").replace('\n', " ");
+    let raw = format!("{error:#}");
+    tracing::debug!(error = %raw, "the command failed");
+    let message = plain_line(&raw);
     if json {
         println!("{}", serde_json::json!({ "error": message }));
     }
     eprintln!("latch: {message}");
+}
+
+/// `text` on one line, without Rust type paths.
+fn plain_line(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let plain = latch_core::connection::without_type_paths(&flat);
+    if plain.is_empty() {
+        "something failed without saying why (run again with -v for the details)".to_owned()
+    } else {
+        plain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_line_is_one_line_without_type_paths() {
+        assert_eq!(
+            plain_line(
+                "http://127.0.0.1:9/mcp did not complete the MCP handshake:\n  Transport \
+                 [rmcp::transport::worker::WorkerTransport<a::b::C<D>>] error: closed"
+            ),
+            "http://127.0.0.1:9/mcp did not complete the MCP handshake: Transport error: closed"
+        );
+        assert!(plain_line("rmcp::service::ServiceError").contains("-v"));
+    }
 }

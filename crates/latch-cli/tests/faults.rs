@@ -403,7 +403,7 @@ fn without_a_keychain_login_asks_for_consent_and_writes_no_token() {
     );
     assert_eq!(
         files_in(home),
-        ["servers.json", "servers.json.lock"],
+        ["logs", "servers.json", "servers.json.lock"],
         "no token file was created"
     );
     // Refused before the sign-in started: no client registered, no token asked for.

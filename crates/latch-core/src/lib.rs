@@ -11,6 +11,7 @@ pub mod events;
 pub mod history;
 pub mod host;
 pub mod keeper;
+pub mod logging;
 pub mod secrets;
 pub mod tools;
 

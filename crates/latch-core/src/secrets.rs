@@ -40,7 +40,7 @@ pub use accounts::{
 };
 pub use error::SecretsError;
 pub use file::{FILE_NAME, LOCK_NAME};
-pub use grant::{GrantStore, TokenMetadata};
+pub use grant::{GrantStore, TokenMetadata, scope_list};
 pub use keys::{credential_key, grant_key, registration_key, secret_key};
 pub use secret::Secret;
 

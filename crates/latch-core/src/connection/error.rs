@@ -1,7 +1,11 @@
 //! Why a connection could not be made, in words a person can act on, with classifiers the
 //! rest of the core uses to decide what to do next (retry, fall back to SSE, ask to sign in).
 
+mod plain;
+
 use rmcp::service::ClientInitializeError;
+
+pub use plain::without_type_paths;
 
 use super::sse::SseTransportError;
 use crate::config::ConfigError;
@@ -81,6 +85,8 @@ impl ConnectError {
     }
 
     pub(crate) fn from_init(error: ClientInitializeError, target: &str) -> Self {
+        // The raw chain, type names and all, is for the log (and `-v`); the person gets words.
+        tracing::debug!(server = %target, error = %raw_chain(&error), "the handshake failed");
         let target = target.to_owned();
         if error.is_authorization_required() || error.auth_challenge().is_some() {
             return Self::AuthRequired {
@@ -90,6 +96,9 @@ impl ConnectError {
                     .filter(|c| !c.trim().is_empty())
                     .map(str::to_owned),
             };
+        }
+        if let Some(refused) = address_refusal(&error, &target) {
+            return refused;
         }
         if let Some(reason) = unreachable_reason(&error) {
             return Self::Unreachable { target, reason };
@@ -111,23 +120,23 @@ impl ConnectError {
         if let Some(reason) = redirect_refusal(&error) {
             return Self::Redirect { target, reason };
         }
-        let reason = match &error {
-            ClientInitializeError::ConnectionClosed(_) => {
-                "the server closed the connection (for a command: it exited — run it by hand to see why)".to_owned()
-            }
-            ClientInitializeError::JsonRpcError(data) => format!("it answered with an error: {}", data.message),
-            other => chain(other),
-        };
-        Self::Handshake { target, reason }
+        Self::Handshake {
+            target,
+            reason: plain::handshake_reason(&error),
+        }
     }
 
     pub(crate) fn from_sse(error: SseTransportError, target: &str) -> Self {
+        tracing::debug!(server = %target, error = %raw_chain(&error), "the SSE transport failed");
         let target = target.to_owned();
         if error.is_auth_required() {
             return Self::AuthRequired {
                 target,
                 challenge: error.auth_challenge().map(str::to_owned),
             };
+        }
+        if let Some(refused) = address_refusal(&error, &target) {
+            return refused;
         }
         if let Some(reason) = unreachable_reason(&error) {
             return Self::Unreachable { target, reason };
@@ -179,16 +188,40 @@ fn causes<'a>(
     out
 }
 
-/// The causes of an error on one line, without repeats.
+/// The causes of an error on one line, without repeats, in words a person may see: Rust type
+/// paths are left out (the raw chain is [`raw_chain`], for the log).
 pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    // rmcp's errors we have words for.
+    if let Some(service) = error.downcast_ref::<rmcp::ServiceError>() {
+        tracing::debug!(error = %raw_chain(error), "a request failed");
+        return plain::service_reason(service);
+    }
+    if let Some(init) = error.downcast_ref::<ClientInitializeError>() {
+        return plain::handshake_reason(init);
+    }
     let mut parts: Vec<String> = Vec::new();
     for e in causes(error) {
-        let text = e.to_string();
+        let text = plain::without_url_queries(&without_type_paths(&e.to_string()));
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    if parts.is_empty() {
+        return "an error without a description".to_owned();
+    }
+    parts.join(": ")
+}
+
+/// The causes of an error on one line, as the libraries wrote them: for the log only.
+pub(crate) fn raw_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for e in causes(error) {
+        let text = plain::without_url_queries(&e.to_string());
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
     }
-    parts.join(": ")
+    parts.join(": ").replace('\n', " ")
 }
 
 /// Why nothing reached the server, when that is what happened.
@@ -230,6 +263,32 @@ fn redirect_refusal(error: &(dyn std::error::Error + 'static)) -> Option<String>
     })
 }
 
+/// A name whose addresses Latch would not connect to ([`crate::auth::AddressRefused`]): a hop
+/// of a redirect, or the server's own name (when it resolves to a metadata or reserved
+/// address). Not "unreachable": trying again would meet the same answer.
+fn address_refusal(
+    error: &(dyn std::error::Error + 'static),
+    target: &str,
+) -> Option<ConnectError> {
+    let refused = causes(error)
+        .into_iter()
+        .find_map(|e| e.downcast_ref::<crate::auth::AddressRefused>())?;
+    let target_host = url::Url::parse(target).ok().and_then(|u| {
+        u.host_str()
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+    });
+    let target = target.to_owned();
+    let reason = refused.reason.clone();
+    Some(if target_host.as_deref() == Some(refused.host.as_str()) {
+        ConnectError::Handshake { target, reason }
+    } else {
+        ConnectError::Redirect {
+            target,
+            reason: format!("{reason} — check the server's URL (if it moved, use its new address)"),
+        }
+    })
+}
+
 /// The HTTP status a server refused the handshake with, found among the causes.
 fn http_status(error: &(dyn std::error::Error + 'static)) -> Option<(u16, String)> {
     for e in causes(error) {
@@ -256,3 +315,6 @@ fn http_status(error: &(dyn std::error::Error + 'static)) -> Option<(u16, String
     }
     None
 }
+
+#[cfg(test)]
+mod tests;

@@ -53,7 +53,7 @@ impl TokenMetadata {
             Ok(view) => view.into_metadata(store),
             Err(_) => Self {
                 expires_at: None,
-                scopes: credentials.granted_scopes.clone(),
+                scopes: scope_list(credentials.granted_scopes.clone()),
                 issuer: credentials.issuer.clone(),
                 has_access_token: credentials.token_response.is_some(),
                 has_refresh_token: false,
@@ -62,6 +62,22 @@ impl TokenMetadata {
             },
         }
     }
+}
+
+/// `scopes` without empty items: a server that grants `"scope": ""` has granted none, and
+/// rmcp keeps that as `[""]`. Items holding spaces are split, as OAuth's scope string would be.
+pub fn scope_list(scopes: Vec<String>) -> Vec<String> {
+    if scopes
+        .iter()
+        .all(|s| !s.is_empty() && !s.contains(char::is_whitespace))
+    {
+        return scopes;
+    }
+    scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The parts of `StoredCredentials`' JSON that metadata needs; tokens are skipped unread.
@@ -91,13 +107,14 @@ struct TokenView {
 impl CredentialsView {
     fn into_metadata(self, store: StoreKind) -> TokenMetadata {
         let token = self.token_response.as_ref();
-        let scopes = if self.granted_scopes.is_empty() {
+        let granted = scope_list(self.granted_scopes);
+        let scopes = if granted.is_empty() {
             token
                 .and_then(|t| t.scope.as_deref())
                 .map(|s| s.split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default()
         } else {
-            self.granted_scopes
+            granted
         };
         TokenMetadata {
             expires_at: match (self.token_received_at, token.and_then(|t| t.expires_in)) {
@@ -256,5 +273,54 @@ impl CredentialStore for GrantStore {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credentials(granted: serde_json::Value, scope: &str) -> StoredCredentials {
+        serde_json::from_value(serde_json::json!({
+            "client_id": "latch-test",
+            "token_response": {
+                "access_token": "not-a-real-token",
+                "token_type": "bearer",
+                "expires_in": 3600,
+                "scope": scope,
+            },
+            "granted_scopes": granted,
+            "token_received_at": 1_000,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_empty_scope_is_no_scope() {
+        let empty = credentials(serde_json::json!([""]), "");
+        let metadata = TokenMetadata::from_credentials(&empty, StoreKind::Memory);
+        assert_eq!(metadata.scopes, Vec::<String>::new());
+        assert_eq!(metadata.expires_at, Some(4_600));
+        let json = serde_json::to_value(&metadata).unwrap();
+        assert_eq!(json["scopes"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn scopes_come_from_the_grant_else_from_the_token_response() {
+        let granted = credentials(serde_json::json!(["read", "", "write"]), "ignored");
+        assert_eq!(
+            TokenMetadata::from_credentials(&granted, StoreKind::Memory).scopes,
+            ["read", "write"]
+        );
+        let from_token = credentials(serde_json::json!([""]), " read  write ");
+        assert_eq!(
+            TokenMetadata::from_credentials(&from_token, StoreKind::Memory).scopes,
+            ["read", "write"]
+        );
+        assert_eq!(
+            scope_list(vec!["a b".into(), " ".into()]),
+            ["a", "b"],
+            "a scope string kept as one item"
+        );
     }
 }

@@ -1,0 +1,222 @@
+//! rmcp's errors, built by hand, come out as one line of plain words naming the server, with no
+//! Rust type path in them.
+
+use std::any::TypeId;
+
+use rmcp::model::{ErrorData, ProtocolVersion};
+use rmcp::service::ClientInitializeError;
+use rmcp::transport::DynamicTransportError;
+
+use super::*;
+
+const URL: &str = "http://127.0.0.1:9/mcp";
+/// What rmcp names the Streamable HTTP transport Latch uses.
+const TRANSPORT: &str = "rmcp::transport::worker::WorkerTransport<rmcp::transport::streamable_http_client::StreamableHttpClientWorker<latch_core::connection::http::refresh_once::RefreshOnce>>";
+
+fn transport_error(error: StreamableError, context: &'static str) -> ClientInitializeError {
+    ClientInitializeError::TransportError {
+        error: DynamicTransportError::from_parts(TRANSPORT, TypeId::of::<()>(), Box::new(error)),
+        context: context.into(),
+    }
+}
+
+/// The person's line for `error`, checked to be one plain line naming the server.
+fn said(error: ClientInitializeError) -> String {
+    let text = ConnectError::from_init(error, URL).to_string();
+    assert!(text.contains(URL), "{text}");
+    assert!(!text.contains('\n'), "{text}");
+    assert!(!text.contains("::"), "{text}");
+    assert!(!text.contains("rmcp"), "{text}");
+    assert!(!text.contains("Error"), "{text}");
+    text
+}
+
+#[test]
+fn a_channel_closed_after_initialize_says_where_it_happened() {
+    let text = said(transport_error(
+        StreamableError::TransportChannelClosed,
+        "send initialized notification",
+    ));
+    assert_eq!(
+        text,
+        format!(
+            "{URL} did not complete the MCP handshake: after `initialize`, while Latch confirmed \
+             the session (`notifications/initialized`), the connection closed"
+        )
+    );
+}
+
+#[test]
+fn a_worker_that_quit_is_said_in_words() {
+    let fatal = WorkerError::Fatal {
+        error: StreamableError::UnexpectedEndOfStream,
+        context: "process initialize response".into(),
+    };
+    let error = ClientInitializeError::TransportError {
+        error: DynamicTransportError::from_parts(TRANSPORT, TypeId::of::<()>(), Box::new(fatal)),
+        context: "send initialize request".into(),
+    };
+    let text = said(error);
+    assert!(
+        text.ends_with(
+            "while Latch sent `initialize`, it ended its answer before the handshake finished"
+        ),
+        "{text}"
+    );
+    let idle = WorkerError::IdleTimeout(std::time::Duration::from_secs(300));
+    let error = ClientInitializeError::TransportError {
+        error: DynamicTransportError::from_parts(TRANSPORT, TypeId::of::<()>(), Box::new(idle)),
+        context: "send initialize request".into(),
+    };
+    assert!(said(error).contains("after 300 s without traffic"));
+}
+
+#[test]
+fn each_transport_failure_has_its_words() {
+    let json = serde_json::from_str::<serde_json::Value>("<html>").unwrap_err();
+    let cases = [
+        (
+            StreamableError::UnexpectedContentType(Some("text/html".into())),
+            "content type `text/html`, not JSON or an event stream",
+        ),
+        (
+            StreamableError::Deserialize(json),
+            "its answer is not valid JSON-RPC",
+        ),
+        (
+            StreamableError::MissingSessionIdInResponse,
+            "had no session id (the `Mcp-Session-Id` header)",
+        ),
+        (
+            StreamableError::ResponseBodyTooLarge { max_size: 1024 },
+            "larger than the 1024 bytes Latch accepts",
+        ),
+        (
+            StreamableError::ReservedHeaderConflict("accept".into()),
+            "header `accept` is one Latch sets itself",
+        ),
+        (
+            StreamableError::Io(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            )),
+            "the connection failed (connection reset by peer)",
+        ),
+        (
+            StreamableError::Auth(rmcp::transport::auth::AuthError::TokenRefreshRejected(
+                "invalid_grant".into(),
+            )),
+            "the stored refresh token was refused — run `latch login` again",
+        ),
+    ];
+    for (error, words) in cases {
+        let text = said(transport_error(error, "send initialize request"));
+        assert!(text.contains(words), "{text} lacks {words}");
+    }
+}
+
+#[test]
+fn rmcp_s_own_handshake_failures_have_words() {
+    let cases = [
+        (
+            ClientInitializeError::ExpectedInitResult(None),
+            "something other than an MCP initialize result",
+        ),
+        (
+            ClientInitializeError::JsonRpcError(ErrorData::internal_error("database down", None)),
+            "it answered with an error: database down",
+        ),
+        (
+            ClientInitializeError::NoCompatibleProtocolVersion {
+                client_supported: vec![ProtocolVersion::V_2025_11_25],
+                server_supported: vec![ProtocolVersion::V_2024_11_05],
+            },
+            "none of the MCP versions Latch speaks (it offers 2024-11-05)",
+        ),
+        (
+            ClientInitializeError::Cancelled,
+            "the handshake was cancelled",
+        ),
+        (
+            ClientInitializeError::ConnectionClosed("eof".into()),
+            "the server closed the connection",
+        ),
+    ];
+    for (error, words) in cases {
+        let text = said(error);
+        assert!(text.contains(words), "{text} lacks {words}");
+    }
+}
+
+#[test]
+fn type_paths_are_taken_out_of_a_message() {
+    assert_eq!(
+        without_type_paths(&format!(
+            "Send message error Transport [{TRANSPORT}] error: Transport channel closed, when send initialized notification"
+        )),
+        "Send message error Transport error: Transport channel closed, when send initialized notification"
+    );
+    // A path cut short, as a person might paste it.
+    assert_eq!(
+        without_type_paths(
+            "Transport [rmcp::transport::worker::WorkerTransport<…RefreshOnce>>>] error: closed"
+        ),
+        "Transport error: closed"
+    );
+    assert_eq!(without_type_paths("rmcp::service::ServiceError"), "");
+}
+
+#[test]
+fn words_addresses_and_short_paths_stay() {
+    for text in [
+        "could not reach http://[fe80::1]:8080/mcp: Connection refused (os error 111)",
+        "http://[::1]:3000/mcp answered HTTP 500",
+        "see std::io for why",
+        "a: b: c",
+    ] {
+        assert_eq!(without_type_paths(text), text);
+    }
+}
+
+#[test]
+fn a_chain_is_one_line_without_paths_or_url_queries() {
+    let error = std::io::Error::other(
+        "see https://example.com/mcp?key=sk-secret for rmcp::model::Thing<u8> details",
+    );
+    let text = chain(&error);
+    assert_eq!(text, "see https://example.com/mcp?[REDACTED] for details");
+    // The raw chain keeps rmcp's words (for the log), never a URL's query.
+    let init = transport_error(
+        StreamableError::UnexpectedServerResponse(
+            "see https://example.com/mcp?key=sk-secret".into(),
+        ),
+        "send initialize request",
+    );
+    let raw = raw_chain(&init);
+    assert!(raw.contains("WorkerTransport"), "{raw}");
+    assert!(!raw.contains("sk-secret"), "{raw}");
+    assert_eq!(
+        chain(&init),
+        "while Latch sent `initialize`, it answered with something that is not MCP"
+    );
+}
+
+#[test]
+fn a_request_on_an_open_session_fails_in_words() {
+    let closed = rmcp::ServiceError::TransportSend(DynamicTransportError::from_parts(
+        TRANSPORT,
+        TypeId::of::<()>(),
+        Box::new(StreamableError::TransportChannelClosed),
+    ));
+    assert_eq!(chain(&closed), "the connection closed");
+    let refused = rmcp::ServiceError::TransportSend(DynamicTransportError::from_parts(
+        TRANSPORT,
+        TypeId::of::<()>(),
+        Box::new(StreamableError::SessionExpired),
+    ));
+    assert_eq!(chain(&refused), "it no longer knows the session (HTTP 404)");
+    assert_eq!(
+        chain(&rmcp::ServiceError::UnexpectedResponse),
+        "it answered with a result of the wrong kind"
+    );
+}
