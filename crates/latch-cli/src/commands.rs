@@ -115,8 +115,20 @@ pub async fn connect(name: &str, account: Option<&str>) -> anyhow::Result<Connec
         Ok(connection) => Ok(connection),
         Err(error) if error.is_auth_required() => {
             let who = account.map(|a| format!(" as {a}")).unwrap_or_default();
+            // A registration the provider forgot (`invalid_client` on a refresh) is worth
+            // saying: the next sign-in registers Latch again.
+            let forgotten = latch_core::app::grant(&secrets, name, account)
+                .load_blocking()
+                .ok()
+                .flatten()
+                .is_some_and(|stored| latch_core::auth::is_forgotten(&stored));
+            let why = if forgotten {
+                " (its sign-in server no longer knows Latch's registration; signing in registers Latch again)"
+            } else {
+                ""
+            };
             anyhow::bail!(
-                "{name} needs sign-in{who} — run `{}`",
+                "{name} needs sign-in{who}{why} — run `{}`",
                 login_command(name, account)
             )
         }

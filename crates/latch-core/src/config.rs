@@ -16,6 +16,7 @@ mod model;
 mod parse;
 mod placeholders;
 mod redact;
+mod warnings;
 
 use std::path::PathBuf;
 
@@ -25,8 +26,10 @@ pub use error::ConfigError;
 pub use export::export;
 pub use file::{ConfigFile, MergeReport};
 pub use import::{Imported, import_app, import_file, import_from_paths};
+pub(crate) use model::check_url;
 pub use model::{CommandServer, RemoteServer, ServerConfig, TransportKind, validate_name};
 pub use placeholders::{NoSecrets, SecretSource, expand};
+pub use warnings::entry_warnings;
 
 /// The environment variable that moves Latch's whole folder (tests always set it).
 pub const HOME_ENV: &str = "LATCH_HOME";

@@ -11,8 +11,12 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
-use latch_core::config::{
-    self, CommandServer, ConfigFile, ExternalApp, RemoteServer, ServerConfig, TransportKind,
+use latch_core::{
+    auth::AuthSettings,
+    config::{
+        self, CommandServer, ConfigFile, ExternalApp, NoSecrets, RemoteServer, ServerConfig,
+        TransportKind,
+    },
 };
 use serde_json::json;
 
@@ -40,6 +44,22 @@ pub enum ServersCommand {
         /// An environment variable for the command, as `NAME=VALUE`.
         #[arg(long = "env", value_name = "K=V", requires = "command")]
         envs: Vec<String>,
+        /// Sign in machine to machine with the client ID and secret stored under this name
+        /// (`latch credentials set NAME`): for agents and automation. Without it, people sign
+        /// in through the browser.
+        #[arg(long, value_name = "NAME", conflicts_with = "command")]
+        client_credentials: Option<String>,
+        /// The provider's token URL, for providers that publish no sign-in metadata
+        /// (the MCP server's own `/token` is tried otherwise).
+        #[arg(long, value_name = "URL", conflicts_with = "command")]
+        token_url: Option<String>,
+        /// The provider's authorization URL (browser sign-in), for providers that publish no
+        /// sign-in metadata.
+        #[arg(long, value_name = "URL", conflicts_with = "command")]
+        authorization_url: Option<String>,
+        /// A scope to ask for when signing in; repeat for several.
+        #[arg(long = "scope", value_name = "SCOPE", conflicts_with = "command")]
+        scopes: Vec<String>,
         /// Replace a server of the same name.
         #[arg(long)]
         force: bool,
@@ -126,12 +146,23 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
             transport,
             command,
             envs,
+            client_credentials,
+            token_url,
+            authorization_url,
+            scopes,
             force,
         } => {
+            let sign_in = SignInArgs {
+                client_credentials,
+                token_url,
+                authorization_url,
+                scopes,
+            };
             let server = match (url, command) {
                 (Some(url), None) => {
                     let mut remote = RemoteServer {
                         url,
+                        auth: sign_in.auth_entry(),
                         ..RemoteServer::default()
                     };
                     remote.headers = pairs(&headers, "--header")?;
@@ -140,6 +171,8 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
                         TransportArg::Http => TransportKind::Http,
                         TransportArg::Sse => TransportKind::Sse,
                     };
+                    // The same checks the file's `auth` entry gets when it is used.
+                    AuthSettings::from_server(&name, &remote, &NoSecrets)?;
                     ServerConfig::Remote(remote)
                 }
                 (None, Some(mut words)) => {
@@ -165,6 +198,10 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
             })?;
             if json {
                 output::json(&json!({ "added": name, "config": path }))?;
+            } else if let Some(credentials) = &sign_in.client_credentials {
+                println!(
+                    "Added {name}. It signs in with the client ID and secret stored as {credentials}: store them with `latch credentials set {credentials}` if you have not yet, then see its tools with `latch tools {name}`."
+                );
             } else {
                 println!("Added {name}. See its tools with `latch tools {name}`.");
             }
@@ -172,6 +209,10 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
         ServersCommand::List => {
             let config = ConfigFile::load_default()?;
             let servers = config.servers();
+            let warnings: Vec<String> = servers
+                .iter()
+                .flat_map(|(name, server)| config::entry_warnings(name, server))
+                .collect();
             if json {
                 let list: Vec<_> = servers
                     .iter()
@@ -203,6 +244,9 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
                     })
                     .collect();
                 output::table(&["NAME", "TRANSPORT", "TARGET"], &rows);
+                for warning in &warnings {
+                    println!("warning: {warning}");
+                }
             }
         }
         ServersCommand::Remove { name } => {
@@ -465,19 +509,51 @@ fn transport_name(kind: TransportKind) -> &'static str {
 
 /// What `servers list --json` says of a server: header names, never their values.
 fn describe(name: &str, server: &ServerConfig) -> serde_json::Value {
+    let warnings = config::entry_warnings(name, server);
     match server {
         ServerConfig::Remote(r) => json!({
             "name": name,
             "url": r.url,
             "transport": transport_name(r.transport),
             "headers": r.headers.keys().collect::<Vec<_>>(),
+            "warnings": warnings,
         }),
         ServerConfig::Command(c) => json!({
             "name": name,
             "command": c.command,
             "args": c.args,
             "env": c.env.keys().collect::<Vec<_>>(),
+            "warnings": warnings,
         }),
+    }
+}
+
+/// How `servers add` signs in to a remote server, as its `auth` entry.
+struct SignInArgs {
+    client_credentials: Option<String>,
+    token_url: Option<String>,
+    authorization_url: Option<String>,
+    scopes: Vec<String>,
+}
+
+impl SignInArgs {
+    /// The `auth` entry these flags make; `None` when none was given (discovery decides).
+    fn auth_entry(&self) -> Option<serde_json::Value> {
+        let mut auth = serde_json::Map::new();
+        if let Some(credentials) = &self.client_credentials {
+            auth.insert("type".into(), "client_credentials".into());
+            auth.insert("credentials".into(), credentials.clone().into());
+        }
+        if let Some(url) = &self.token_url {
+            auth.insert("tokenUrl".into(), url.clone().into());
+        }
+        if let Some(url) = &self.authorization_url {
+            auth.insert("authorizationUrl".into(), url.clone().into());
+        }
+        if !self.scopes.is_empty() {
+            auth.insert("scopes".into(), self.scopes.clone().into());
+        }
+        (!auth.is_empty()).then_some(serde_json::Value::Object(auth))
     }
 }
 

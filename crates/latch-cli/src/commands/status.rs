@@ -6,7 +6,7 @@ use std::{process::ExitCode, time::Duration};
 
 use latch_core::{
     Connection, ConnectionState,
-    config::ServerConfig,
+    config::{self, ServerConfig},
     secrets::{DEFAULT_ACCOUNT, TokenMetadata},
 };
 use serde_json::json;
@@ -83,6 +83,28 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
                 .filter(|m| m.has_access_token)
         })
         .collect();
+    // A grant whose registration the provider forgot (`invalid_client` on a refresh).
+    let forgotten: Vec<bool> = results
+        .iter()
+        .zip(&accounts)
+        .map(|((name, _, _), account)| {
+            account.as_deref().is_some_and(|account| {
+                latch_core::app::grant(secrets, name, Some(account))
+                    .load_blocking()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|stored| latch_core::auth::is_forgotten(&stored))
+            })
+        })
+        .collect();
+    let warnings: Vec<String> = match only {
+        Some(name) => config::entry_warnings(name, &config.server(name)?),
+        None => config
+            .servers()
+            .iter()
+            .flat_map(|(name, server)| config::entry_warnings(name, server))
+            .collect(),
+    };
     let healthy = results
         .iter()
         .all(|(_, state, _)| matches!(state, ConnectionState::Connected { .. }));
@@ -91,18 +113,21 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
             .iter()
             .zip(&grants)
             .zip(&accounts)
-            .map(|(((name, state, info), grant), account)| {
+            .zip(&forgotten)
+            .map(|((((name, state, info), grant), account), forgotten)| {
                 json!({
                     "name": name,
                     "account": account,
                     "state": state,
                     "server": info,
                     "signIn": grant,
+                    "registrationForgotten": forgotten,
                 })
             })
             .collect();
         output::json(&json!({
             "servers": list,
+            "warnings": warnings,
             "tokenStore": secrets.kind(),
             "tokenStoreWarning": secrets.fallback_warning(),
         }))?;
@@ -113,7 +138,8 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
             .iter()
             .zip(&grants)
             .zip(&accounts)
-            .map(|(((name, state, info), grant), account)| {
+            .zip(&forgotten)
+            .map(|((((name, state, info), grant), account), forgotten)| {
                 let (label, detail) = match state {
                     ConnectionState::Connected { transport } => (
                         "connected".to_owned(),
@@ -128,9 +154,13 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
                             })
                             .unwrap_or_default(),
                     ),
+                    ConnectionState::NeedsSignIn if *forgotten => (
+                        "needs sign-in".to_owned(),
+                        format!("the sign-in server no longer knows Latch's registration — sign in again with `latch login {name}`"),
+                    ),
                     ConnectionState::NeedsSignIn => (
                         "needs sign-in".to_owned(),
-                        "the server answered 401".to_owned(),
+                        format!("the server answered 401 — sign in with `latch login {name}`"),
                     ),
                     ConnectionState::Failed { reason } => ("failed".to_owned(), reason.clone()),
                     other => (format!("{other:?}"), String::new()),
@@ -150,6 +180,9 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
             })
             .collect();
         output::table(&["NAME", "ACCOUNT", "STATE", "SIGN-IN", "DETAIL"], &rows);
+        for warning in &warnings {
+            println!("warning: {warning}");
+        }
         match secrets.fallback_warning() {
             Some(warning) => println!("\nwarning: {warning}"),
             None => println!("\nTokens are kept in the {} store.", secrets.kind()),

@@ -47,8 +47,18 @@ pub(crate) fn report(
                     g.store
                 ),
             ),
+            // What `auth::forget_registration` leaves: the provider answered `invalid_client`.
+            Some(g) if g.client_id.is_empty() => failed(
+                "Find the stored sign-in",
+                "The sign-in server no longer knows Latch's registration (providers forget unused ones after a while), so this sign-in has ended.".to_owned(),
+                "Press “Sign in”: Latch registers again and your browser opens so you can approve it.",
+            ),
             _ => skipped("Find the stored sign-in", "No sign-in stored yet."),
         });
+    }
+    // Keys Latch ignores are said where the settings are read: usually a typo.
+    for warning in crate::config::entry_warnings(server, config) {
+        steps[0].detail.push_str(&format!(" Warning: {warning}."));
     }
     match outcome {
         Outcome::Connected {

@@ -172,10 +172,14 @@ pub(crate) async fn sign_in(
         server: server.to_owned(),
         reason,
     };
-    let (mut manager, mut metadata) =
-        super::discovery::discover(url, challenge, Some(&options.store))
-            .await
-            .map_err(discovery)?;
+    let super::discovery::Discovered {
+        mut manager,
+        mut metadata,
+        guessed,
+    } = super::discovery::discover(url, challenge, Some(&options.store), Some(settings))
+        .await
+        .map_err(discovery)?;
+    let token_endpoint = metadata.token_endpoint.clone();
     check_token_endpoint(url, &metadata.token_endpoint).map_err(|reason| {
         ClientCredentialsError::NotSupported {
             server: server.to_owned(),
@@ -243,7 +247,13 @@ pub(crate) async fn sign_in(
     })?;
     let token = match exchanged {
         Ok(token) => token,
-        Err(error) => return Err(exchange_failed(server, &origin, &credentials, error).into()),
+        Err(error) => {
+            let at = TokenEndpoint {
+                url: &token_endpoint,
+                guessed,
+            };
+            return Err(exchange_failed(server, &origin, &credentials, &at, error).into());
+        }
     };
     let granted: Vec<String> = oauth2::TokenResponse::scopes(&token)
         .map(|granted| granted.iter().map(|s| s.to_string()).collect())
@@ -252,7 +262,7 @@ pub(crate) async fn sign_in(
     Ok(SignedIn {
         issuer,
         client_id: credentials.client_id().to_owned(),
-        scopes: granted,
+        scopes: crate::secrets::scope_list(granted),
     })
 }
 
@@ -291,8 +301,15 @@ async fn exchanged_meanwhile(
     fresh.then(|| SignedIn {
         issuer: stored.issuer.clone(),
         client_id: stored.client_id.clone(),
-        scopes: stored.granted_scopes.clone(),
+        scopes: crate::secrets::scope_list(stored.granted_scopes.clone()),
     })
+}
+
+/// The token endpoint an exchange went to, and whether it was a guess (the provider published
+/// no metadata and `auth.tokenUrl` is not set).
+struct TokenEndpoint<'a> {
+    url: &'a str,
+    guessed: bool,
 }
 
 /// What a failed exchange means for the person.
@@ -300,9 +317,14 @@ fn exchange_failed(
     server: &str,
     origin: &Origin<'_>,
     credentials: &NamedCredentials,
+    at: &TokenEndpoint<'_>,
     error: AuthError,
 ) -> ClientCredentialsError {
-    let reason = error.to_string();
+    // rmcp's words without its "Client credentials error: " prefix.
+    let reason = match &error {
+        AuthError::ClientCredentialsError(inner) => inner.clone(),
+        other => other.to_string(),
+    };
     match error {
         AuthError::JwtSigningError(reason) => match origin {
             Origin::Named(name) => ClientCredentialsError::Unusable {
@@ -314,8 +336,8 @@ fn exchange_failed(
                 reason: format!("`auth.privateKeyPem` cannot sign ({reason})"),
             },
         },
-        _ if reason.contains("invalid_client") || reason.contains("HTTP 401") => {
-            tracing::warn!(
+        _ if !at.guessed && (reason.contains("invalid_client") || reason.contains("HTTP 401")) => {
+            tracing::info!(
                 server,
                 "the authorization server refused the client credentials"
             );
@@ -323,7 +345,7 @@ fn exchange_failed(
         }
         _ => ClientCredentialsError::Exchange {
             server: server.to_owned(),
-            reason,
+            reason: super::token_endpoint_failure(server, at.url, at.guessed, &reason),
         },
     }
 }
@@ -464,6 +486,7 @@ mod tests {
             "fb",
             &Origin::Named("madgicx"),
             &secret,
+            &TOKEN,
             AuthError::ClientCredentialsError(
                 "Token exchange failed: Server returned error response: invalid_client: client authentication failed".into(),
             ),
@@ -477,6 +500,7 @@ mod tests {
             "fb",
             &Origin::Inline { server: "fb" },
             &secret,
+            &TOKEN,
             AuthError::ClientCredentialsError(
                 "Token exchange failed: HTTP 401 Unauthorized".into(),
             ),
@@ -486,10 +510,47 @@ mod tests {
             "fb",
             &Origin::Named("madgicx"),
             &secret,
+            &TOKEN,
             AuthError::ClientCredentialsError("Token exchange failed: invalid_target".into()),
         );
         assert!(!other.is_rejected());
+        assert_eq!(
+            other.to_string(),
+            "fb's sign-in server did not give a token for the client credentials: https://as.example/o/token/: Token exchange failed: invalid_target"
+        );
+
+        // No metadata and no `auth.tokenUrl`: the guessed URL is named, with the fix.
+        let guessed = exchange_failed(
+            "madgicx-facebook",
+            &Origin::Named("madgicx"),
+            &secret,
+            &TokenEndpoint {
+                url: "https://mcp.madgicx.com/token?x=1",
+                guessed: true,
+            },
+            AuthError::ClientCredentialsError(
+                "Token exchange parse error: expected value at line 1 column 1".into(),
+            ),
+        )
+        .to_string();
+        assert!(
+            guessed.contains("Latch tried https://mcp.madgicx.com/token and its answer was not an OAuth token response"),
+            "{guessed}"
+        );
+        assert!(
+            guessed.contains("--token-url URL") && guessed.contains("`auth.tokenUrl`"),
+            "{guessed}"
+        );
+        assert!(
+            !guessed.contains("x=1") && !guessed.contains("parse error"),
+            "{guessed}"
+        );
     }
+
+    const TOKEN: TokenEndpoint<'static> = TokenEndpoint {
+        url: "https://as.example/o/token/",
+        guessed: false,
+    };
 
     #[test]
     fn secrets_go_over_https_or_between_loopback_hosts_only() {

@@ -113,7 +113,11 @@ pub(crate) async fn sign_in(
         server: server.to_owned(),
         reason,
     };
-    let (mut manager, metadata) = super::discovery::discover(url, None, None)
+    let super::discovery::Discovered {
+        mut manager,
+        metadata,
+        ..
+    } = super::discovery::discover(url, None, None, Some(settings))
         .await
         .map_err(discovery)?;
     manager.set_metadata(metadata.clone());
@@ -188,7 +192,7 @@ pub(crate) async fn sign_in(
     Ok(SignedIn {
         issuer: metadata.issuer,
         client_id,
-        scopes: granted_scopes,
+        scopes: crate::secrets::scope_list(granted_scopes),
     })
 }
 

@@ -1,6 +1,7 @@
 //! A server's sign-in settings from its `auth` entry in the servers file: a pre-registered
-//! client (id and secret), the Client ID Metadata Document URL, the scopes to ask for, and a
-//! fixed callback port for servers that only accept a registered redirect URI.
+//! client (id and secret), the Client ID Metadata Document URL, the scopes to ask for, a fixed
+//! callback port for servers that only accept a registered redirect URI, and explicit
+//! endpoints for providers that publish no metadata (Madgicx's token URL on another host).
 
 use serde::Deserialize;
 
@@ -28,8 +29,16 @@ pub struct AuthSettings {
     /// `auth.credentials`: the name of a client id/secret (or key) pair kept in the keychain,
     /// which several servers may share (`latch credentials set NAME`).
     pub credentials: Option<String>,
-    /// `auth.deviceAuthorizationEndpoint`, for servers whose metadata does not say it.
+    /// `auth.deviceAuthorizationUrl` (or `deviceAuthorizationEndpoint`), for servers whose
+    /// metadata does not say it.
     pub device_authorization_endpoint: Option<String>,
+    /// `auth.tokenUrl`: the token endpoint, used when discovery finds none and over the
+    /// discovered one when given.
+    pub token_url: Option<String>,
+    /// `auth.authorizationUrl`: the authorization endpoint of the browser sign-in, likewise.
+    pub authorization_url: Option<String>,
+    /// `auth.revocationUrl`: where sign-out revokes the grant, likewise.
+    pub revocation_url: Option<String>,
     pub client_id: Option<String>,
     /// Resolved from `${secret:…}`; never printed (the Debug below redacts it).
     pub client_secret: Option<String>,
@@ -57,6 +66,9 @@ impl std::fmt::Debug for AuthSettings {
                 "device_authorization_endpoint",
                 &self.device_authorization_endpoint,
             )
+            .field("token_url", &self.token_url)
+            .field("authorization_url", &self.authorization_url)
+            .field("revocation_url", &self.revocation_url)
             .field("client_id", &self.client_id)
             .field("client_secret", &set(&self.client_secret))
             .field("client_metadata_url", &self.client_metadata_url)
@@ -75,7 +87,11 @@ struct Raw {
     #[serde(rename = "type")]
     kind: Option<String>,
     credentials: Option<String>,
-    device_authorization_endpoint: Option<String>,
+    #[serde(alias = "deviceAuthorizationEndpoint")]
+    device_authorization_url: Option<String>,
+    token_url: Option<String>,
+    authorization_url: Option<String>,
+    revocation_url: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
     client_metadata_url: Option<String>,
@@ -87,8 +103,26 @@ struct Raw {
     redirect: Option<String>,
 }
 
+/// The keys an `auth` entry may hold (camel-cased; `_comment` keys are ignored).
+pub const AUTH_KEYS: &[&str] = &[
+    "type",
+    "credentials",
+    "tokenUrl",
+    "authorizationUrl",
+    "deviceAuthorizationUrl",
+    "deviceAuthorizationEndpoint",
+    "revocationUrl",
+    "clientId",
+    "clientSecret",
+    "clientMetadataUrl",
+    "privateKeyPem",
+    "signingAlgorithm",
+    "scopes",
+    "callbackPort",
+    "redirect",
+];
+
 impl AuthSettings {
-    /// Read the `auth` entry of a remote server (absent → all defaults).
     /// The flow to run: the configured one, with `Auto` resolved.
     pub fn effective_flow(&self) -> Flow {
         match self.flow {
@@ -98,6 +132,7 @@ impl AuthSettings {
         }
     }
 
+    /// Read the `auth` entry of a remote server (absent → all defaults).
     pub fn from_server(
         name: &str,
         server: &RemoteServer,
@@ -130,7 +165,14 @@ impl AuthSettings {
         Ok(Self {
             flow,
             credentials: raw.credentials,
-            device_authorization_endpoint: raw.device_authorization_endpoint,
+            device_authorization_endpoint: endpoint(
+                name,
+                "deviceAuthorizationUrl",
+                raw.device_authorization_url,
+            )?,
+            token_url: endpoint(name, "tokenUrl", raw.token_url)?,
+            authorization_url: endpoint(name, "authorizationUrl", raw.authorization_url)?,
+            revocation_url: endpoint(name, "revocationUrl", raw.revocation_url)?,
             client_id: expand_opt(raw.client_id)?,
             client_secret: expand_opt(raw.client_secret)?,
             client_metadata_url: raw
@@ -153,5 +195,68 @@ impl AuthSettings {
                 }
             },
         })
+    }
+}
+
+/// An endpoint key as written: an `http`/`https` URL with a host (the same check a discovered
+/// endpoint gets first; where it may point is checked against the server when it is used).
+fn endpoint(name: &str, key: &str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    crate::config::check_url(&value).map_err(|reason| ConfigError::InvalidServer {
+        name: name.to_owned(),
+        reason: format!("`auth.{key}`: {reason}"),
+    })?;
+    Ok(Some(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::NoSecrets;
+    use serde_json::json;
+
+    fn settings(auth: serde_json::Value) -> Result<AuthSettings, ConfigError> {
+        let server = RemoteServer {
+            url: "https://mcp.madgicx.com/mcp".into(),
+            auth: Some(auth),
+            ..RemoteServer::default()
+        };
+        AuthSettings::from_server("madgicx", &server, &NoSecrets)
+    }
+
+    #[test]
+    fn endpoint_keys_are_read_and_checked() {
+        let read = settings(json!({
+            "type": "client_credentials", "credentials": "madgicx",
+            "tokenUrl": " https://auth.example.com/o/token/ ",
+            "authorizationUrl": "https://auth.example.com/o/authorize/",
+            "deviceAuthorizationEndpoint": "https://auth.example.com/o/device/",
+            "revocationUrl": "https://auth.example.com/o/revoke_token/",
+        }))
+        .unwrap();
+        assert_eq!(
+            read.token_url.as_deref(),
+            Some("https://auth.example.com/o/token/")
+        );
+        assert_eq!(
+            read.device_authorization_endpoint.as_deref(),
+            Some("https://auth.example.com/o/device/")
+        );
+        assert!(read.authorization_url.is_some() && read.revocation_url.is_some());
+        let newer = settings(json!({"deviceAuthorizationUrl": "https://a.example/d"})).unwrap();
+        assert_eq!(
+            newer.device_authorization_endpoint.as_deref(),
+            Some("https://a.example/d")
+        );
+
+        let error = settings(json!({"tokenUrl": "ftp://auth.example.com/t"}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`auth.tokenUrl`") && error.contains("http://"),
+            "{error}"
+        );
     }
 }

@@ -159,9 +159,14 @@ async fn browser(
         listener.redirect_uri()
     };
 
-    let (mut manager, metadata) = super::discovery::discover(url, challenge, Some(&options.store))
+    let super::discovery::Discovered {
+        mut manager,
+        metadata,
+        guessed,
+    } = super::discovery::discover(url, challenge, Some(&options.store), Some(settings))
         .await
         .map_err(discovery)?;
+    let token_endpoint = metadata.token_endpoint.clone();
     let issuer = metadata.issuer.clone();
     manager.set_metadata(metadata);
 
@@ -281,7 +286,12 @@ async fn browser(
         .await
         .map_err(|e| match e {
             AuthError::CredentialStoreError(reason) => SignInError::NotSaved(reason),
-            e => SignInError::Exchange(e.to_string()),
+            e => SignInError::Exchange(super::token_endpoint_failure(
+                server,
+                &token_endpoint,
+                guessed,
+                &e.to_string(),
+            )),
         })?;
 
     let stored = options.store.load().await.ok().flatten();
@@ -291,7 +301,7 @@ async fn browser(
             .as_ref()
             .map(|s| s.client_id.clone())
             .unwrap_or_default(),
-        scopes: stored.map(|s| s.granted_scopes).unwrap_or_default(),
+        scopes: crate::secrets::scope_list(stored.map(|s| s.granted_scopes).unwrap_or_default()),
     };
     tracing::info!(server, issuer = ?signed_in.issuer, "signed in");
     Ok(signed_in)
