@@ -205,3 +205,37 @@ async fn a_connection_reads_its_grant_once_per_recheck_and_sees_a_sign_out_elsew
         "{error}"
     );
 }
+
+/// A command with a fresh token sends it straight away: no unauthenticated request to the MCP
+/// server to find its sign-in server (rmcp's discovery probe), which every command used to
+/// start with. Discovery waits until a refresh is due — and then works, past the expiry.
+#[test]
+fn a_fresh_token_needs_no_discovery_and_an_expired_one_still_refreshes() {
+    let peer = OidcPeer::start(3);
+    let home = common::latch_home();
+    let home = home.path();
+    common::assert_ok(&common::latch_traced(
+        home,
+        &["servers", "add", "oidc", &peer.mcp_url],
+    ));
+    common::assert_ok(&common::latch_traced(
+        home,
+        &["login", "oidc", "--browser", "headless"],
+    ));
+    peer.reset_stats();
+    let call = common::latch_traced(home, &["call", "oidc", "add", "a=2", "b=3"]);
+    assert!(common::assert_ok(&call).contains('5'));
+    let stats = peer.stats();
+    assert_eq!(
+        stats["mcp"]["missingToken"], 0,
+        "a request went out bare: {stats}"
+    );
+    assert_eq!(stats["tokenRequests"]["refresh_token"], 0, "{stats}");
+
+    std::thread::sleep(Duration::from_secs(4));
+    let later = common::latch_traced(home, &["call", "oidc", "add", "a=4", "b=3"]);
+    assert!(common::assert_ok(&later).contains('7'));
+    let stats = peer.stats();
+    assert_eq!(stats["tokenSuccesses"]["refresh_token"], 1, "{stats}");
+    assert_eq!(stats["refreshTokenReuse"], 0, "{stats}");
+}

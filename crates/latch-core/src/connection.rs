@@ -13,14 +13,14 @@ use std::{
     time::Duration,
 };
 
-use rmcp::{RoleClient, ServiceExt, service::RunningService, transport::AuthClient};
+use rmcp::{RoleClient, ServiceExt, service::RunningService};
 use serde::Serialize;
 use tokio::sync::RwLock;
 
-pub use error::ConnectError;
 pub(crate) use error::chain as error_chain;
+pub use error::{ConnectError, without_type_paths};
 pub(crate) use handler::{LatchHandler, Relay, RunningCall, Shared};
-pub(crate) use http::authorized_client;
+pub(crate) use http::GrantClient;
 pub(crate) use http::client as http_client;
 
 use crate::{
@@ -134,8 +134,8 @@ pub(crate) struct StepUp {
     pub(crate) url: String,
     pub(crate) settings: AuthSettings,
     pub(crate) options: SignInOptions,
-    /// The connection's HTTP client, pointed at the new grant after each sign-in.
-    pub(crate) client: Option<AuthClient<reqwest::Client>>,
+    /// The connection's hold on the grant, told about the new grant after each sign-in.
+    pub(crate) client: Option<GrantClient>,
 }
 
 impl StepUp {
@@ -147,7 +147,7 @@ impl StepUp {
     ) -> Result<(), ConnectError> {
         sign_in(server, &self.url, &self.settings, challenge, &self.options).await?;
         if let Some(client) = &self.client {
-            http::reload_grant(client, &self.options.store, Some(&self.settings)).await?;
+            client.reset().await;
         }
         Ok(())
     }
@@ -192,7 +192,7 @@ impl Connection {
         let auth_client = match (server, &options.credentials) {
             (ServerConfig::Remote(remote), Some(store)) => {
                 let settings = AuthSettings::from_server(name, remote, options.secrets.as_ref())?;
-                Some(http::authorized_client(&remote.url, store, Some(&settings)).await?)
+                Some(GrantClient::new(&remote.url, store, Some(&settings)).await?)
             }
             _ => None,
         };
@@ -322,7 +322,7 @@ fn step_up_for(
     name: &str,
     server: &ServerConfig,
     options: &ConnectOptions,
-    client: Option<AuthClient<reqwest::Client>>,
+    client: Option<GrantClient>,
 ) -> Result<Option<StepUp>, ConnectError> {
     let (ServerConfig::Remote(remote), Some(browser), Some(store)) =
         (server, options.sign_in, options.credentials.as_ref())
@@ -348,7 +348,7 @@ async fn open(
     server: &ServerConfig,
     handler: LatchHandler,
     options: &ConnectOptions,
-    auth_client: Option<&AuthClient<reqwest::Client>>,
+    auth_client: Option<&GrantClient>,
 ) -> Result<(RunningService<RoleClient, LatchHandler>, TransportUsed), ConnectError> {
     match server {
         ServerConfig::Command(command) => {

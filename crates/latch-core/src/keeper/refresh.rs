@@ -166,25 +166,29 @@ async fn read(store: &SharedCredentialStore) -> Result<GrantView, String> {
 
 /// The refresh a connection makes when its token runs out, made ahead of time.
 async fn refresh_token(target: &KeeperTarget, store: &SharedCredentialStore) -> Happened {
-    let client = match crate::connection::authorized_client(
-        &target.url,
-        store,
-        Some(&target.settings),
-    )
-    .await
-    {
-        Ok(client) => client,
-        Err(error) => {
-            tracing::warn!(%error, "the keeper could not prepare a refresh");
-            return Happened::Failed {
-                reason: "could not prepare the refresh".into(),
-            };
-        }
-    };
-    let manager = client.auth_manager.lock().await;
-    match manager.refresh_token().await {
+    let grant =
+        match crate::connection::GrantClient::new(&target.url, store, Some(&target.settings)).await
+        {
+            Ok(grant) => grant,
+            Err(error) => {
+                tracing::warn!(%error, "the keeper could not prepare a refresh");
+                return Happened::Failed {
+                    reason: "could not prepare the refresh".into(),
+                };
+            }
+        };
+    if let Err(error) = grant.ready().await {
+        return classify(&error);
+    }
+    let refreshed = grant.client.auth_manager.lock().await.refresh_token().await;
+    match refreshed {
         Ok(_) => Happened::Refreshed,
-        Err(error) => classify(&error),
+        // A registration the provider forgot is dropped, so nothing refreshes it again.
+        Err(error) => {
+            let happened = classify(&error);
+            let _ = grant.refresh_failed(error).await;
+            happened
+        }
     }
 }
 
@@ -198,7 +202,7 @@ fn classify(error: &AuthError) -> Happened {
                 reason: "the sign-in server no longer accepts this sign-in; sign in again".into(),
             }
         }
-        AuthError::TokenRefreshFailed(message) => match oauth_error_code(message) {
+        AuthError::TokenRefreshFailed(message) => match crate::auth::oauth_error_code(message) {
             Some(code @ ("invalid_client" | "unauthorized_client")) => Happened::NeedsSignIn {
                 reason: format!(
                     "the sign-in server no longer knows Latch's registration ({code}); sign in again"
@@ -219,21 +223,17 @@ fn classify(error: &AuthError) -> Happened {
         },
         // The manager is set up only after discovery worked; without it, the sign-in server
         // could not be reached to find where to refresh.
-        AuthError::InternalError(_) | AuthError::HttpError(_) => Happened::Failed {
+        AuthError::InternalError(_)
+        | AuthError::HttpError(_)
+        | AuthError::MetadataError(_)
+        | AuthError::DiscoveryRequestFailed { .. }
+        | AuthError::AuthorizationServersUnavailable { .. } => Happened::Failed {
             reason: "could not reach the sign-in server".into(),
         },
         _ => Happened::Failed {
             reason: "the refresh failed".into(),
         },
     }
-}
-
-/// The OAuth error code in oauth2's "Server returned error response: CODE: description",
-/// when it is one (letters and underscores only, so nothing else is ever quoted).
-fn oauth_error_code(message: &str) -> Option<&str> {
-    let rest = message.split("Server returned error response: ").nth(1)?;
-    let code = rest.split([':', ' ']).next()?;
-    (!code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_')).then_some(code)
 }
 
 /// A client-credentials server: exchange the credentials again, as its connection does on a
@@ -250,7 +250,7 @@ async fn exchange(server: &str, target: &KeeperTarget, store: SharedCredentialSt
                 SignInError::ClientCredentials(ClientCredentialsError::Exchange {
                     reason, ..
                 }) => Happened::Failed {
-                    reason: match oauth_error_code(&reason) {
+                    reason: match crate::auth::oauth_error_code(&reason) {
                         Some(code) => format!("the sign-in server refused the exchange ({code})"),
                         None => "could not get a new token from the sign-in server".into(),
                     },
@@ -320,6 +320,7 @@ mod tests {
 
     #[test]
     fn reads_only_the_oauth_error_code() {
+        use crate::auth::oauth_error_code;
         assert_eq!(
             oauth_error_code(
                 "OAuth token refresh failed: Server returned error response: invalid_client: client authentication failed"

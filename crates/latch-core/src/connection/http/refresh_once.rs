@@ -31,7 +31,6 @@ use oauth2::TokenResponse as _;
 use rmcp::{
     model::ClientJsonRpcMessage,
     transport::{
-        AuthClient,
         auth::{AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials},
         streamable_http_client::{
             StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
@@ -42,6 +41,7 @@ use rmcp::{
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
+use super::GrantClient;
 use crate::auth::SharedCredentialStore;
 
 tokio::task_local! {
@@ -196,7 +196,7 @@ impl CredentialStore for OnceStore {
 /// names the rejected token, and reusing its last token for a moment (see the module docs).
 #[derive(Clone)]
 pub(crate) struct RefreshOnce {
-    client: AuthClient<reqwest::Client>,
+    grant: GrantClient,
     last: Arc<Mutex<Option<Reusable>>>,
 }
 
@@ -209,9 +209,9 @@ struct Reusable {
 type Error = StreamableHttpError<reqwest::Error>;
 
 impl RefreshOnce {
-    pub(crate) fn new(client: AuthClient<reqwest::Client>) -> Self {
+    pub(crate) fn new(grant: GrantClient) -> Self {
         Self {
-            client,
+            grant,
             last: Arc::default(),
         }
     }
@@ -222,15 +222,18 @@ impl RefreshOnce {
         if let Some(token) = self.reused() {
             return token.ok_or(AuthError::AuthorizationRequired);
         }
-        let (token, until) = round(None, async {
-            self.client
-                .auth_manager
-                .lock()
-                .await
-                .get_access_token()
-                .await
-        })
-        .await;
+        let mut answer = self.stored_or_refreshed().await;
+        // The manager is set up for refreshing only when a refresh is first due.
+        if matches!(answer.0, Err(AuthError::InternalError(_))) {
+            answer = match self.grant.ready().await {
+                Ok(()) => self.stored_or_refreshed().await,
+                Err(error) => (Err(error), None),
+            };
+        }
+        let (token, until) = match answer {
+            (Err(error), until) => (Err(self.grant.refresh_failed(error).await), until),
+            answer => answer,
+        };
         let reusable = match &token {
             Ok(token) => Some(Some(Zeroizing::new(token.clone()))),
             Err(AuthError::AuthorizationRequired) => Some(None),
@@ -240,6 +243,15 @@ impl RefreshOnce {
             .zip(until)
             .map(|(token, until)| Reusable { token, until });
         token
+    }
+
+    /// The stored token, refreshed first when it is (nearly) expired, by rmcp's rule.
+    async fn stored_or_refreshed(&self) -> (Result<String, AuthError>, Option<Instant>) {
+        round(None, async {
+            let manager = self.grant.client.auth_manager.lock().await;
+            manager.get_access_token().await
+        })
+        .await
     }
 
     /// The last answer, while it stands.
@@ -258,15 +270,26 @@ impl RefreshOnce {
     /// refreshed one.
     async fn replace(&self, rejected: &str) -> Result<String, AuthError> {
         self.forget();
+        if let Err(error) = self.grant.ready().await {
+            // Not set up to refresh (discovery failed): a newer stored token still helps.
+            return match self.grant.store.load().await.ok().flatten() {
+                Some(stored) => match access_token(Some(&stored)) {
+                    Some(newer) if newer != rejected => Ok(newer.to_owned()),
+                    _ => Err(error),
+                },
+                None => Err(AuthError::AuthorizationRequired),
+            };
+        }
         let (refreshed, _) = round(Some(rejected), async {
-            let manager = self.client.auth_manager.lock().await;
+            let manager = self.grant.client.auth_manager.lock().await;
             let token = manager.refresh_token().await?;
             Ok(token.access_token().secret().clone())
         })
         .await;
         match refreshed {
             Err(AuthError::TokenRefreshRejected(_)) => Err(AuthError::AuthorizationRequired),
-            other => other,
+            Err(error) => Err(self.grant.refresh_failed(error).await),
+            ok => ok,
         }
     }
 
@@ -323,7 +346,7 @@ impl StreamableHttpClient for RefreshOnce {
         headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, Error> {
         self.call(token, |token| {
-            let http = &self.client.http_client;
+            let http = &self.grant.client.http_client;
             http.post_message(
                 uri.clone(),
                 message.clone(),
@@ -345,7 +368,8 @@ impl StreamableHttpClient for RefreshOnce {
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, Error> {
         self.call(token, |token| {
-            self.client
+            self.grant
+                .client
                 .http_client
                 .post_message_with_max_sse_event_size(
                     uri.clone(),
@@ -369,14 +393,17 @@ impl StreamableHttpClient for RefreshOnce {
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, Error> {
         self.call(token, |token| {
-            self.client.http_client.post_message_with_response_limits(
-                uri.clone(),
-                message.clone(),
-                session_id.clone(),
-                token,
-                headers.clone(),
-                limits,
-            )
+            self.grant
+                .client
+                .http_client
+                .post_message_with_response_limits(
+                    uri.clone(),
+                    message.clone(),
+                    session_id.clone(),
+                    token,
+                    headers.clone(),
+                    limits,
+                )
         })
         .await
     }
@@ -389,7 +416,7 @@ impl StreamableHttpClient for RefreshOnce {
         headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), Error> {
         self.call(token, |token| {
-            self.client.http_client.delete_session(
+            self.grant.client.http_client.delete_session(
                 uri.clone(),
                 session_id.clone(),
                 token,
@@ -408,7 +435,7 @@ impl StreamableHttpClient for RefreshOnce {
         headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<Events, Error> {
         self.call(token, |token| {
-            self.client.http_client.get_stream(
+            self.grant.client.http_client.get_stream(
                 uri.clone(),
                 session_id.clone(),
                 last_event_id.clone(),
@@ -429,14 +456,17 @@ impl StreamableHttpClient for RefreshOnce {
         max_sse_event_size: usize,
     ) -> Result<Events, Error> {
         self.call(token, |token| {
-            self.client.http_client.get_stream_with_max_sse_event_size(
-                uri.clone(),
-                session_id.clone(),
-                last_event_id.clone(),
-                token,
-                headers.clone(),
-                max_sse_event_size,
-            )
+            self.grant
+                .client
+                .http_client
+                .get_stream_with_max_sse_event_size(
+                    uri.clone(),
+                    session_id.clone(),
+                    last_event_id.clone(),
+                    token,
+                    headers.clone(),
+                    max_sse_event_size,
+                )
         })
         .await
     }
