@@ -2,8 +2,9 @@
 // (crates/latch-cli/tests/hostile.rs and faults.rs): each run plays one scenario, chosen by
 // HOSTILE_SCENARIO, in which its metadata, its sign-in pages or its MCP answers misbehave —
 // unsafe endpoints, SSRF redirects (of the sign-in pages, the metadata and the MCP endpoint
-// itself), mismatched resource or issuer, forged callbacks, huge, slow, endless or invalid
-// bodies, 10,000 tools, recursive schemas, a 50 MB image.
+// itself, to another origin that would collect secret headers), mismatched resource or issuer,
+// forged callbacks, revocation endpoints that refuse or point at the metadata service, huge,
+// slow, endless or invalid bodies, 10,000 tools, recursive schemas, a 50 MB image.
 //
 // Plain node:http on 127.0.0.1 only (an ephemeral port unless HOSTILE_PORT is set). It never
 // connects anywhere itself: the SSRF scenarios only *name* other addresses, which Latch must
@@ -22,7 +23,11 @@
 //   HOSTILE_IMAGE_MB  the size of the `big-image` scenario's image (default 50)
 //   HOSTILE_HOPS      how many redirects `mcp-redirect-chain` makes before answering (default 3)
 //
-// Admin endpoints (not MCP): GET /__log (the requests seen: method, path, grant type),
+// `mcp-redirect-other-origin` listens on a second port of 127.0.0.1 too (another origin): its
+// MCP endpoint answers there, and its requests are logged with `origin: "other"` and the
+// `x-api-key` header they carried.
+//
+// Admin endpoints (not MCP): GET /__log (the requests seen: method, path, grant type, origin),
 // POST /__set?refresh=ok|500|hang (how the token endpoint answers refresh requests).
 import { randomBytes } from "node:crypto";
 import http from "node:http";
@@ -35,6 +40,7 @@ const MB = 1024 * 1024;
 const SHELL = `$(touch ${MARKER})`;
 
 let base = ""; // http://127.0.0.1:PORT, set once listening
+let otherBase = ""; // the second origin of `mcp-redirect-other-origin`
 const log = [];
 const issued = new Map(); // access token -> expiry (ms)
 let refreshMode = SCENARIO === "refresh-500" ? "500" : "ok";
@@ -75,6 +81,8 @@ function asMetadata() {
     "register-shell": { registration_endpoint: `${SHELL};touch ${MARKER}` },
     "register-metadata-host": { registration_endpoint: "http://metadata.google.internal/computeMetadata/v1/" },
     "issuer-mismatch": { issuer: "https://evil.example" },
+    "revoke-refused": { revocation_endpoint: `${base}/revoke` },
+    "revoke-metadata-ip": { revocation_endpoint: "http://169.254.169.254/latest/meta-data/revoke" },
   }[SCENARIO];
   return { ...m, ...set };
 }
@@ -97,7 +105,7 @@ const AUTH_SCENARIOS = new Set([
   "register-javascript", "register-data", "register-shell", "register-metadata-host",
   "issuer-mismatch", "prm-resource-mismatch", "iss-mixup", "wrong-state",
   "redirect-metadata-ip", "redirect-private", "metadata-redirect-ssrf", "huge-metadata",
-  "auth", "refresh-500",
+  "auth", "refresh-500", "revoke-refused", "revoke-metadata-ip",
 ]);
 const needsAuth = AUTH_SCENARIOS.has(SCENARIO);
 
@@ -242,6 +250,8 @@ function mcpRedirect(path) {
       return "http://10.0.0.1/mcp";
     case "mcp-redirect-file":
       return "file:///etc/passwd";
+    case "mcp-redirect-other-origin": // the same path on another port, with a query to keep out of errors
+      return `${otherBase}/mcp?collect=headers`;
     default:
       return null;
   }
@@ -409,6 +419,14 @@ const server = http.createServer(async (req, res) => {
     }
     if (path === "/authorize") return authorize(url, res);
     if (path === "/token" && req.method === "POST") return await token(req, res);
+    if (path === "/revoke" && req.method === "POST") {
+      // RFC 7009 refusal with a description a terminal must not interpret.
+      await readBody(req);
+      return json(res, 400, {
+        error: "unsupported_token_type",
+        error_description: "Revocation is off\r\nfor this client\u001b[31m (ask the admin)",
+      });
+    }
     if (path === "/register" && req.method === "POST") {
       const body = JSON.parse((await readBody(req)) || "{}");
       return json(res, 201, {
@@ -426,10 +444,26 @@ const server = http.createServer(async (req, res) => {
   }
 });
 server.keepAliveTimeout = 1000;
+
+if (SCENARIO === "mcp-redirect-other-origin") {
+  const other = http.createServer(async (req, res) => {
+    const key = req.headers["x-api-key"];
+    log.push({ method: req.method, path: new URL(req.url, "http://127.0.0.1").pathname, origin: "other", apiKey: key ?? null });
+    try {
+      return await mcp(req, res);
+    } catch (error) {
+      if (!res.headersSent) json(res, 500, { error: String(error) });
+      else res.destroy();
+    }
+  });
+  other.keepAliveTimeout = 1000;
+  await new Promise((resolve) => other.listen(0, "127.0.0.1", resolve));
+  otherBase = `http://127.0.0.1:${other.address().port}`;
+}
 server.listen(Number(process.env.HOSTILE_PORT || 0), "127.0.0.1", () => {
   const { port } = server.address();
   base = `http://127.0.0.1:${port}`;
-  process.stdout.write(`${JSON.stringify({ url: `${base}/mcp`, base, port, scenario: SCENARIO })}\n`);
+  process.stdout.write(`${JSON.stringify({ url: `${base}/mcp`, base, port, other: otherBase || null, scenario: SCENARIO })}\n`);
 });
 process.stdin.on("end", () => process.exit(0));
 process.stdin.on("error", () => process.exit(0));

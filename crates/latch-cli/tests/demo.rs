@@ -352,7 +352,15 @@ async fn logout_revokes_the_grant_at_the_server() {
         .unwrap();
     assert!(assert_ok(&logout).contains("revoked the grant"));
     assert_eq!(demo.stats().revocations, 1);
-    assert!(grant.load_blocking().unwrap().is_none(), "deleted here too");
+    let left = grant
+        .load_blocking()
+        .unwrap()
+        .expect("the registration is kept");
+    assert!(
+        left.token_response.is_none(),
+        "the tokens are deleted here too"
+    );
+    assert_eq!(left.client_id, kept.client_id);
 
     // Put the old tokens back: the server no longer takes them, nor refreshes them.
     grant.save_blocking(&kept).unwrap();

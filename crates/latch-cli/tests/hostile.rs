@@ -1,7 +1,9 @@
 //! Hostile servers against the `latch` CLI (`tests/peers/hostile-auth-server.mjs`, one scenario
 //! per peer, on 127.0.0.1): unsafe or SSRF endpoints in the metadata, mismatched resource or
 //! issuer, forged and replayed callbacks, huge, slow, endless and invalid bodies, 10,000 tools,
-//! recursive schemas, a 50 MB image. Each time Latch refuses or bounds it with a clear error,
+//! recursive schemas, a 50 MB image, a redirect that would carry a secret header to another
+//! origin, revocation endpoints that refuse (RFC 7009) or point at the metadata service. Each
+//! time Latch refuses or bounds it with a clear error,
 //! exits by itself (no signal, within a time limit), keeps its memory bounded, and runs nothing
 //! (the shell payloads try to create a marker file).
 //!
@@ -228,6 +230,173 @@ fn redirects_of_the_mcp_endpoint_are_bounded_and_kept_off_private_addresses() {
         );
     }
 }
+
+/// `latch` with `home`, its output.
+fn latch(home: &Path, args: &[&str]) -> std::process::Output {
+    common::latch_command(home).args(args).output().unwrap()
+}
+
+/// The one line of a failing command's stderr, checked to be one line with no escape codes.
+fn one_line(what: &str, stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{what}: not one line:\n{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\r'),
+        "{what}: {stderr:?}"
+    );
+    lines[0].to_owned()
+}
+
+#[test]
+fn secret_headers_never_follow_a_redirect_to_another_origin() {
+    const SECRET: &str = "hostile-api-key-4f1d2c";
+    // The MCP endpoint answers 307 to the same path on another port: another origin.
+    let home = common::latch_home();
+    let peer = HostilePeer::start("mcp-redirect-other-origin", &[]);
+    assert_ok(&latch(
+        home.path(),
+        &[
+            "servers",
+            "add",
+            "hostile",
+            &peer.url,
+            "--header",
+            &format!("X-Api-Key={SECRET}"),
+        ],
+    ));
+    let run = run_measured(home.path(), &["tools", "hostile"], QUICK);
+    let stderr = run.stderr();
+    assert!(!run.output.status.success(), "{stderr}");
+    let line = one_line("tools", &stderr);
+    let other = peer.log().iter().find(|r| r["origin"] == "other").cloned();
+    assert!(other.is_none(), "the other origin got {other:?}");
+    assert!(
+        line.contains("refusing a redirect to http://127.0.0.1:")
+            && line.contains("the server has secret headers"),
+        "{line}"
+    );
+    assert!(line.contains("check the server's URL"), "{line}");
+    assert!(
+        !line.contains("collect") && !line.contains(SECRET),
+        "no query, no secret: {line}"
+    );
+    assert!(!run.stdout().contains(SECRET));
+    eprintln!("refused: {line}");
+
+    // A server without custom headers is redirected as before, and it works.
+    let home = common::latch_home();
+    let peer = HostilePeer::start("mcp-redirect-other-origin", &[]);
+    add_server(home.path(), "hostile", &peer.url);
+    let run = run_measured(home.path(), &["tools", "hostile"], QUICK);
+    assert!(run.output.status.success(), "{}", run.stderr());
+    assert!(run.stdout().contains("echo"), "{}", run.stdout());
+    let log = peer.log();
+    assert!(
+        log.iter()
+            .any(|r| r["origin"] == "other" && r["apiKey"].is_null()),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn a_refused_revocation_shows_the_servers_words_and_the_registration_is_reused() {
+    let (peer, run, home) = login("revoke-refused");
+    assert!(run.output.status.success(), "{}", run.stderr());
+    let logout = latch(home.path(), &["logout", "hostile"]);
+    let stdout = assert_ok(&logout);
+    assert!(
+        stdout.contains(
+            "unsupported_token_type — Revocation is off for this client [31m (ask the admin)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{}/revoke answered HTTP 400", peer.base)),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\r'),
+        "{stdout:?}"
+    );
+    assert_eq!(stdout.trim_end().lines().count(), 1, "{stdout}");
+    assert!(
+        logout.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&logout.stderr)
+    );
+    let revokes = |peer: &HostilePeer| {
+        peer.requests()
+            .iter()
+            .filter(|(m, p, _)| m == "POST" && p == "/revoke")
+            .count()
+    };
+    assert_eq!(revokes(&peer), 1);
+
+    // The next sign-in uses the registration kept at logout: no second /register.
+    let again = run_measured(
+        home.path(),
+        &["login", "hostile", "--browser", "headless"],
+        QUICK,
+    );
+    assert!(again.output.status.success(), "{}", again.stderr());
+    let registrations = peer
+        .requests()
+        .iter()
+        .filter(|(m, p, _)| m == "POST" && p == "/register")
+        .count();
+    assert_eq!(registrations, 1, "{:?}", peer.requests());
+    assert!(assert_ok(&latch(home.path(), &["tools", "hostile"])).contains("echo"));
+}
+
+#[test]
+fn a_revocation_endpoint_at_the_metadata_service_is_not_called() {
+    let (peer, run, home) = login("revoke-metadata-ip");
+    assert!(run.output.status.success(), "{}", run.stderr());
+    let logout = latch(home.path(), &["logout", "hostile", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&logout.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&logout.stderr)));
+    assert_eq!(json["hadGrant"], true);
+    assert_eq!(json["revoked"], false);
+    let problem = json["revokeProblem"].as_str().unwrap();
+    assert!(
+        problem.starts_with(
+            "the revocation endpoint http://169.254.169.254/latest/meta-data/revoke was not used: refusing 169.254.169.254: a link-local, metadata-service or reserved address"
+        ),
+        "{problem}"
+    );
+    // The tokens are gone here all the same: the server asks for a sign-in again.
+    let tools = latch(home.path(), &["tools", "hostile"]);
+    assert!(!tools.status.success());
+    assert!(
+        String::from_utf8_lossy(&tools.stderr).contains("latch login"),
+        "{}",
+        String::from_utf8_lossy(&tools.stderr)
+    );
+    assert!(!peer.requests().iter().any(|(_, p, _)| p.contains("revoke")));
+}
+
+/// `login`, `logout`, `login` against a real authorization server (`oidc-provider`): one
+/// client registration, reused by the second sign-in, which works.
+#[test]
+fn logging_in_after_a_logout_reuses_the_client_registration() {
+    let peer = oidc::OidcPeer::start(3600);
+    let home = common::latch_home();
+    let home = home.path();
+    add_server(home, "oidc", &peer.mcp_url);
+    assert_ok(&latch(home, &["login", "oidc", "--browser", "headless"]));
+    let logout = assert_ok(&latch(home, &["logout", "oidc"]));
+    assert!(logout.contains("revoked the grant"), "{logout}");
+    assert!(!latch(home, &["call", "oidc", "whoami"]).status.success());
+    assert_ok(&latch(home, &["login", "oidc", "--browser", "headless"]));
+    assert_eq!(peer.stats()["registrations"], 1, "{}", peer.stats());
+    assert!(assert_ok(&latch(home, &["call", "oidc", "whoami"])).contains("alice"));
+}
+
+// Names that resolve to this machine or the LAN ("DNS-name SSRF") are tested in latch-core
+// (`auth::resolver`, and `connection::http::clients` on real sockets with a fixed lookup): a
+// CLI test would need a public server whose name resolves to 127.0.0.1, which this machine
+// can only fake by changing its system resolver — and every peer here is on loopback, whose
+// servers may legitimately use loopback names.
 
 #[test]
 fn resource_and_issuer_mismatches_are_refused() {
@@ -543,7 +712,12 @@ fn a_50_mb_image_is_bounded_and_an_8_mb_one_saved() {
         assert_eq!(saved.len(), 1, "{saved:?}");
         assert_eq!(std::fs::metadata(&saved[0]).unwrap().len(), 50 << 20);
     } else {
-        assert!(run.stderr().contains("maximum size"), "{}", run.stderr());
+        assert!(
+            run.stderr()
+                .contains("larger than the 16777216 bytes Latch accepts"),
+            "{}",
+            run.stderr()
+        );
         assert!(saved_files(home.path()).is_empty());
     }
     assert!(

@@ -10,21 +10,30 @@ mod client_credentials;
 mod device;
 mod discovery;
 mod endpoints;
+mod forgotten;
 mod headless;
 mod legacy;
+mod resolver;
 mod settings;
 mod sign_in;
 mod sign_out;
 mod store;
 
+pub(crate) use browser::system_opener;
 pub use browser::{BrowserMode, check_url_to_open};
 pub use callback::{DEEP_LINK_REDIRECT, deliver_callback};
 pub use client_credentials::{
     ClientCredentialsError, ClientProof, NamedCredentials, SigningAlgorithm,
 };
 pub use device::DeviceError;
+pub(crate) use discovery::apply_configured;
 pub(crate) use endpoints::{RedirectRefused, redirect_policy};
-pub use settings::{AuthSettings, Flow};
+pub use forgotten::is_forgotten;
+pub(crate) use forgotten::{
+    client_refused, forget_registration, oauth_error_code, registered_by_latch,
+};
+pub(crate) use resolver::{AddressRefused, CheckedResolver};
+pub use settings::{AUTH_KEYS, AuthSettings, Flow};
 pub use sign_in::{SignInError, SignInOptions, SignedIn, sign_in};
 pub use sign_out::{SignedOut, sign_out};
 pub use store::SharedCredentialStore;
@@ -38,6 +47,56 @@ pub(crate) async fn discover_for_probe(
     url: &str,
     challenge: Option<&str>,
 ) -> Result<String, String> {
-    let (_, metadata) = discovery::discover(url, challenge, None).await?;
+    let metadata = discovery::discover(url, challenge, None, None)
+        .await?
+        .metadata;
     Ok(metadata.issuer.unwrap_or(metadata.authorization_endpoint))
+}
+
+/// Why a request to the token endpoint `endpoint` failed, in plain words naming it. `guessed`:
+/// the provider published no metadata and Latch tried rmcp's guess (`/token` on the MCP
+/// server), so the fix is to configure the token URL.
+pub(crate) fn token_endpoint_failure(
+    server: &str,
+    endpoint: &str,
+    guessed: bool,
+    reason: &str,
+) -> String {
+    let what = if reason.contains("parse error") || reason.contains("expected value") {
+        "its answer was not an OAuth token response".to_owned()
+    } else if let Some(status) = reason
+        .split_whitespace()
+        .skip_while(|w| *w != "HTTP")
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+    {
+        format!("it answered HTTP {status}")
+    } else {
+        one_line(reason)
+    };
+    let shown = endpoints::shown(endpoint);
+    if guessed {
+        format!(
+            "Latch tried {shown} and {what} — {server} publishes no sign-in metadata, so give its token URL: `latch servers add {server} URL --client-credentials NAME --token-url URL`, or `auth.tokenUrl` in the servers file"
+        )
+    } else {
+        format!("{shown}: {what}")
+    }
+}
+
+/// A library's message as one line of at most 200 characters.
+pub(crate) fn one_line(text: &str) -> String {
+    let flat: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if flat.chars().count() > 200 {
+        let cut: String = flat.chars().take(199).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
 }

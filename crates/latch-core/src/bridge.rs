@@ -87,7 +87,15 @@ where
     // Building the process's HTTP client loads the system's root certificates, which takes a
     // while: start it now, beside the other clients the connection builds when the agent's
     // `initialize` comes, so the answer comes sooner.
-    let warm_up = tokio::task::spawn_blocking(crate::connection::http_client);
+    let origin = match &server {
+        ServerConfig::Remote(remote) => url::Url::parse(&remote.url)
+            .ok()
+            .map(|url| (url, !remote.headers.is_empty())),
+        _ => None,
+    };
+    let warm_up = tokio::task::spawn_blocking(move || {
+        origin.map(|(url, headers)| crate::connection::http_client(&url, headers))
+    });
     let agent = Arc::new(agent::AgentLink::default());
     let remote = Arc::new(remote::Remote::new(
         name,

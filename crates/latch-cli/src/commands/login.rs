@@ -175,7 +175,11 @@ pub async fn logout(name: &str, account: Option<&str>, json: bool) -> anyhow::Re
     };
     let secrets = super::secret_store()?;
     let store = super::grant_store(&secrets, name, account);
-    let outcome = sign_out(&remote.url, &store)
+    // Only `auth.revocationUrl` is needed: a secret that cannot be read does not stop a logout.
+    let revocation = AuthSettings::from_server(name, &remote, &secrets)
+        .ok()
+        .and_then(|s| s.revocation_url);
+    let outcome = sign_out(&remote.url, revocation.as_deref(), &store)
         .await
         .map_err(|e| anyhow::anyhow!("could not sign out of {name}: {e}"))?;
     if let Some(account) = account {

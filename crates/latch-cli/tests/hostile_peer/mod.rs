@@ -83,6 +83,13 @@ impl HostilePeer {
             .collect()
     }
 
+    /// The requests the peer saw, as it logged them (`method`, `path`, `grant`, and for the
+    /// second origin of `mcp-redirect-other-origin`: `origin: "other"`, `apiKey`).
+    pub fn log(&self) -> Vec<serde_json::Value> {
+        let log = oidc::http_get(&format!("{}/__log", self.base)).json();
+        log.as_array().expect("a list").clone()
+    }
+
     /// How the token endpoint answers refresh requests from now on: `ok`, `500` or `hang`.
     pub fn set_refresh(&self, mode: &str) {
         oidc::http_request(

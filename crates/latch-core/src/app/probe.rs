@@ -34,7 +34,7 @@ pub async fn probe(url: &str) -> ProbeView {
         }
     };
     let host = host_label(&parsed);
-    let client = http_client();
+    let client = http_client(&parsed, false);
     let initialize = json!({
         "jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {

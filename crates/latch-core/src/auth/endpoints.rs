@@ -9,12 +9,14 @@
 //!   one (10/8, 172.16/12, 192.168/16, 100.64/10, `fc00::/7`) only when the server is on a
 //!   private address: local and intranet servers are legitimate, but a public server cannot
 //!   point Latch at this machine or at the local network;
-//! - public addresses and host names are used (rmcp's resolver applies the same rule to the
-//!   addresses names resolve to, for the requests it makes).
+//! - public addresses and host names pass here; what a name resolves to is checked by the same
+//!   rule when Latch connects ([`super::resolver`], and rmcp's resolver for its own requests).
 //!
 //! It mirrors rmcp's metadata address policy, so one rule covers what rmcp fetches, what Latch
-//! fetches (the legacy metadata, the headless agent), what the browser is sent to, and where
-//! Latch's shared HTTP client follows a redirect ([`redirect_policy`]).
+//! fetches (the legacy metadata, the headless agent, revocation), what the browser is sent to,
+//! and where Latch's HTTP clients follow a redirect ([`redirect_policy`]). For a server with
+//! secret headers, a redirect also stays on the server's own origin: reqwest would carry the
+//! headers to the next host.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -31,12 +33,20 @@ const METADATA_HOSTS: &[&str] = &[
     "instance-data.ec2.internal",
 ];
 
+/// The address class of a host: what it may be reached from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Class {
+pub(super) enum Class {
     Public,
     Loopback,
     Private,
     Blocked,
+}
+
+pub(super) fn class_of_ip(ip: IpAddr) -> Class {
+    match ip {
+        IpAddr::V4(v4) => class_of_v4(v4),
+        IpAddr::V6(v6) => class_of_v6(v6),
+    }
 }
 
 fn class_of_v4(ip: Ipv4Addr) -> Class {
@@ -60,16 +70,36 @@ fn class_of_v4(ip: Ipv4Addr) -> Class {
     }
 }
 
+/// The IPv4 address inside an IPv4-mapped, IPv4-compatible, NAT64 (`64:ff9b::/96`) or 6to4
+/// (`2002::/16`) address, which reaches that IPv4 address (as rmcp's policy reads them).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let [a, b, c, d, e, f, g, h] = ip.segments();
+    let low = Ipv4Addr::from((u32::from(g) << 16) | u32::from(h));
+    match [a, b, c, d, e, f] {
+        [0, 0, 0, 0, 0, 0xffff] | [0x64, 0xff9b, 0, 0, 0, 0] => Some(low),
+        [0, 0, 0, 0, 0, 0] if !ip.is_loopback() && !ip.is_unspecified() => Some(low),
+        [0x2002, ..] => Some(Ipv4Addr::from((u32::from(b) << 16) | u32::from(c))),
+        _ => None,
+    }
+}
+
 fn class_of_v6(ip: Ipv6Addr) -> Class {
-    if let Some(v4) = ip.to_ipv4_mapped() {
+    if let Some(v4) = embedded_v4(ip) {
         return class_of_v4(v4);
     }
-    let first = ip.segments()[0];
+    let segments = ip.segments();
+    let first = segments[0];
     if ip.is_loopback() {
         Class::Loopback
     } else if first & 0xfe00 == 0xfc00 {
         Class::Private
-    } else if ip.is_unspecified() || ip.is_multicast() || first & 0xffc0 == 0xfe80 {
+    } else if ip.is_unspecified()
+        || ip.is_multicast()
+        || first & 0xffc0 == 0xfe80
+        // Teredo (it tunnels to an IPv4 address it hides) and local-use NAT64.
+        || segments[..2] == [0x2001, 0]
+        || segments[..3] == [0x64, 0xff9b, 1]
+    {
         Class::Blocked
     } else {
         Class::Public
@@ -77,8 +107,8 @@ fn class_of_v6(ip: Ipv6Addr) -> Class {
 }
 
 /// The class of a URL's host: `None` for a host name that is neither `localhost` nor a
-/// metadata service (it is resolved later, and rmcp filters what it resolves to).
-fn class_of(url: &Url) -> Option<Class> {
+/// metadata service (it is resolved later, and the resolver filters what it resolves to).
+pub(super) fn class_of(url: &Url) -> Option<Class> {
     match url.host()? {
         Host::Ipv4(ip) => Some(class_of_v4(ip)),
         Host::Ipv6(ip) => Some(class_of_v6(ip)),
@@ -89,10 +119,7 @@ fn class_of(url: &Url) -> Option<Class> {
             } else if METADATA_HOSTS.contains(&name.as_str()) {
                 Some(Class::Blocked)
             } else if let Ok(ip) = name.parse::<IpAddr>() {
-                Some(match ip {
-                    IpAddr::V4(v4) => class_of_v4(v4),
-                    IpAddr::V6(v6) => class_of_v6(v6),
-                })
+                Some(class_of_ip(ip))
             } else {
                 None
             }
@@ -129,14 +156,16 @@ pub(crate) fn check_hop(origin: &Url, next: &Url) -> Result<(), String> {
 /// The most redirects one request follows.
 pub(crate) const MAX_REDIRECTS: usize = 5;
 
-/// How Latch's shared HTTP client (MCP requests, the add-server probe, revocation) follows
-/// redirects: at most [`MAX_REDIRECTS`] hops, each to an `http`/`https` URL without credentials
-/// that [`check_hop`] allows from the first URL — a server on the internet cannot bounce Latch
-/// to this machine, the local network or a cloud metadata service. The refusal ends the request
-/// with an error that says why (the hop's host, never its query).
-pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        match check_redirect(attempt.previous(), attempt.url()) {
+/// How Latch's HTTP clients (MCP requests, the add-server probe, revocation) follow redirects:
+/// at most [`MAX_REDIRECTS`] hops, each to an `http`/`https` URL without credentials that
+/// [`check_hop`] allows from the first URL — a server on the internet cannot bounce Latch to
+/// this machine, the local network or a cloud metadata service. With `same_origin_only` (a
+/// server with secret headers, which reqwest would send on to the next host), every hop also
+/// stays on the first URL's scheme, host and port. The refusal ends the request with an error
+/// that says why (the hop's host, never its query).
+pub(crate) fn redirect_policy(same_origin_only: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        match check_redirect(attempt.previous(), attempt.url(), same_origin_only) {
             Ok(()) => attempt.follow(),
             Err(reason) => attempt.error(RedirectRefused(reason)),
         }
@@ -144,7 +173,7 @@ pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
 }
 
 /// May a request that went through `previous` (the first URL first) be redirected to `next`?
-fn check_redirect(previous: &[Url], next: &Url) -> Result<(), String> {
+fn check_redirect(previous: &[Url], next: &Url, same_origin_only: bool) -> Result<(), String> {
     const FIX: &str = "check the server's URL (if it moved, use its new address)";
     if previous.len() > MAX_REDIRECTS {
         return Err(format!(
@@ -158,11 +187,33 @@ fn check_redirect(previous: &[Url], next: &Url) -> Result<(), String> {
             next.scheme()
         ));
     }
+    if same_origin_only
+        && let Some(first) = previous.first()
+        && first.origin() != next.origin()
+    {
+        return Err(format!(
+            "refusing a redirect to {}: the server has secret headers, which Latch sends only to its own address — {FIX}",
+            origin_shown(next)
+        ));
+    }
     let checked = check_url_to_open(next.as_str()).and_then(|next| match previous.first() {
         Some(first) => check_hop(first, &next),
         None => Ok(()),
     });
     checked.map_err(|reason| format!("{reason} — {FIX}"))
+}
+
+/// `scheme://host[:port]` of a URL, control characters replaced (no path, no query).
+fn origin_shown(url: &Url) -> String {
+    cut(&origin_text(url))
+}
+
+fn origin_text(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
 }
 
 /// Why a redirect was not followed: the source of reqwest's "error following redirect", which
@@ -179,18 +230,19 @@ impl std::fmt::Display for RedirectRefused {
 impl std::error::Error for RedirectRefused {}
 
 /// An untrusted endpoint for an error message: a URL without its query, fragment and
-/// credentials; anything else cut to 80 characters, control characters replaced.
+/// credentials (its port kept); anything else cut to 80 characters, control characters
+/// replaced.
 pub(crate) fn shown(endpoint: &str) -> String {
     let text = match Url::parse(endpoint) {
-        Ok(url) if url.host_str().is_some() => format!(
-            "{}://{}{}",
-            url.scheme(),
-            url.host_str().unwrap_or_default(),
-            url.path()
-        ),
+        Ok(url) if url.host_str().is_some() => format!("{}{}", origin_text(&url), url.path()),
         Ok(url) => format!("{}:…", url.scheme()),
         Err(_) => endpoint.to_owned(),
     };
+    cut(&text)
+}
+
+/// `text` with control characters replaced, cut to 80 characters.
+fn cut(text: &str) -> String {
     let mut out: String = text
         .chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
@@ -209,6 +261,18 @@ mod tests {
 
     fn check(server: &str, endpoint: &str) -> Result<Url, String> {
         check_endpoint(&Url::parse(server).unwrap(), endpoint)
+    }
+
+    #[test]
+    fn shown_keeps_the_port_and_drops_the_query() {
+        assert_eq!(
+            shown("http://u:p@127.0.0.1:8080/revoke?token=secret#x"),
+            "http://127.0.0.1:8080/revoke"
+        );
+        assert_eq!(
+            shown("https://as.example.com:443/t"),
+            "https://as.example.com/t"
+        );
     }
 
     #[test]
@@ -234,6 +298,14 @@ mod tests {
                 "http://metadata.google.internal/x",
             ),
             ("http://127.0.0.1:3000/mcp", "http://0.0.0.0:80/x"),
+            // IPv6 forms that reach the metadata service: NAT64, 6to4, Teredo.
+            ("http://127.0.0.1:3000/mcp", "http://[64:ff9b::a9fe:a9fe]/x"),
+            ("http://127.0.0.1:3000/mcp", "http://[2002:a9fe:a9fe::]/x"),
+            (
+                "http://127.0.0.1:3000/mcp",
+                "http://[2001:0:4136:e378::1]/x",
+            ),
+            ("https://mcp.example.com/mcp", "http://[64:ff9b::7f00:1]/x"),
             ("http://127.0.0.1:3000/mcp", "http://10.0.0.1/token"),
             ("https://mcp.example.com/mcp", "http://127.0.0.1:8080/token"),
             ("https://mcp.example.com/mcp", "http://localhost/token"),
@@ -250,7 +322,46 @@ mod tests {
 
     fn redirect(chain: &[&str], next: &str) -> Result<(), String> {
         let chain: Vec<Url> = chain.iter().map(|u| Url::parse(u).unwrap()).collect();
-        check_redirect(&chain, &Url::parse(next).unwrap())
+        check_redirect(&chain, &Url::parse(next).unwrap(), false)
+    }
+
+    fn strict_redirect(chain: &[&str], next: &str) -> Result<(), String> {
+        let chain: Vec<Url> = chain.iter().map(|u| Url::parse(u).unwrap()).collect();
+        check_redirect(&chain, &Url::parse(next).unwrap(), true)
+    }
+
+    #[test]
+    fn secret_headers_keep_redirects_on_the_first_origin() {
+        let first = "https://mcp.example.com/mcp";
+        assert_eq!(
+            strict_redirect(&[first], "https://mcp.example.com/v2/mcp"),
+            Ok(())
+        );
+        assert_eq!(
+            strict_redirect(
+                &[first, "https://mcp.example.com/a"],
+                "https://mcp.example.com/b"
+            ),
+            Ok(())
+        );
+        for other in [
+            "https://other.example.org/mcp?key=secret",
+            "http://mcp.example.com/mcp",
+            "https://mcp.example.com:8443/mcp",
+            "https://sub.mcp.example.com/mcp",
+        ] {
+            let error = strict_redirect(&[first], other).unwrap_err();
+            assert!(error.contains("secret headers"), "{other}: {error}");
+            assert!(error.contains("check the server's URL"), "{error}");
+            assert!(!error.contains("key="), "{error}");
+            assert_eq!(error.lines().count(), 1, "{error}");
+        }
+        let error =
+            strict_redirect(&[first], "https://other.example.org:444/x?key=secret").unwrap_err();
+        assert!(error.contains("https://other.example.org:444"), "{error}");
+        assert!(!error.contains("/x"), "no path, no query: {error}");
+        // Without secret headers, the same hop is followed (as before).
+        assert_eq!(redirect(&[first], "https://other.example.org/mcp"), Ok(()));
     }
 
     #[test]

@@ -3,51 +3,41 @@
 //! with bounded back-off only while the server cannot be reached at all — when nothing was
 //! sent, repeating is safe.
 //!
-//! With a stored grant, requests go through [`RefreshOnce`]: rmcp's `AuthClient`, with each
-//! refresh checked under the grant's refresh lock against the token it replaces, so one
-//! expiry costs one refresh however many requests, connections and programs meet it, and with
-//! the token reused for a few seconds instead of read from the store for every request.
+//! With a stored grant ([`GrantClient`]), requests go through [`RefreshOnce`]: rmcp's
+//! `AuthClient`, with each refresh checked under the grant's refresh lock against the token it
+//! replaces, so one expiry costs one refresh however many requests, connections and programs
+//! meet it, and with the token reused for a few seconds instead of read from the store for
+//! every request.
 
+mod clients;
+mod grant;
 mod refresh_once;
 mod session_watch;
 
-use std::{collections::HashMap, future::Future, sync::OnceLock, time::Duration};
+use std::{collections::HashMap, future::Future, time::Duration};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use rmcp::{
-    RoleClient, ServiceExt,
-    service::RunningService,
-    transport::{
-        AuthClient, AuthorizationManager, auth::OAuthClientConfig,
-        streamable_http_client::StreamableHttpClientTransportConfig,
-    },
+    RoleClient, ServiceExt, service::RunningService,
+    transport::streamable_http_client::StreamableHttpClientTransportConfig,
 };
 use url::Url;
 
-use self::refresh_once::{OnceStore, RefreshOnce};
+pub(crate) use self::grant::GrantClient;
+use self::refresh_once::RefreshOnce;
 use super::{
     ConnectError, ConnectOptions, LatchHandler,
     sse::{SseClientConfig, SseClientTransport},
 };
-use crate::{
-    auth::{AuthSettings, SharedCredentialStore},
-    config::{RemoteServer, SecretSource},
-};
+use crate::config::{RemoteServer, SecretSource};
 
-/// The one HTTP client of the process: connection pooling, a user agent, sane timeouts, and
-/// redirects bounded and kept off private and metadata addresses ([`crate::auth::redirect_policy`]).
-pub(crate) fn client() -> reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .user_agent(concat!("latch/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(Duration::from_secs(10))
-                .redirect(crate::auth::redirect_policy())
-                .build()
-                .unwrap_or_default()
-        })
-        .clone()
+/// The HTTP client for requests to the server at `origin` (see [`clients`]): pooled, with a
+/// user agent and sane timeouts; names resolved and their addresses checked against the
+/// server's ([`crate::auth::CheckedResolver`]); redirects bounded and kept off private and
+/// metadata addresses, and, with `secret_headers` (the server has custom headers), on the
+/// server's own origin ([`crate::auth::redirect_policy`]).
+pub(crate) fn client(origin: &Url, secret_headers: bool) -> reqwest::Client {
+    clients::client_for(origin, secret_headers)
 }
 
 /// A remote server's URL with its headers resolved.
@@ -88,34 +78,34 @@ pub(crate) async fn connect_streamable(
     target: &Target,
     handler: LatchHandler,
     options: &ConnectOptions,
-    auth_client: Option<&AuthClient<reqwest::Client>>,
+    grant: Option<&GrantClient>,
 ) -> Result<RunningService<RoleClient, LatchHandler>, ConnectError> {
     let custom: HashMap<HeaderName, HeaderValue> = target
         .headers
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    let http = client(&target.url, !target.headers.is_empty());
     retrying(options.connect_attempts, || {
         let config = StreamableHttpClientTransportConfig::with_uri(target.url.as_str())
             .custom_headers(custom.clone());
         let handler = handler.clone();
-        let auth_client = auth_client.cloned();
+        let grant = grant.cloned();
+        let http = http.clone();
         async move {
-            let served = match auth_client {
+            let served = match grant {
                 // A stored grant: the token goes on every request, refreshed ahead of expiry;
                 // on a 401, one retry with a newer token — the stored one if another request
                 // or program already refreshed, else a refreshed one.
-                Some(client) => {
-                    let client = RefreshOnce::new(client);
+                Some(mut grant) => {
+                    // This server's client: its headers decide where a redirect may go.
+                    grant.client.http_client = http;
+                    let client = RefreshOnce::new(grant);
                     handler
                         .serve(session_watch::transport(client, config))
                         .await
                 }
-                None => {
-                    handler
-                        .serve(session_watch::transport(client(), config))
-                        .await
-                }
+                None => handler.serve(session_watch::transport(http, config)).await,
             };
             served.map_err(|e| ConnectError::from_init(e, target.url.as_str()))
         }
@@ -123,79 +113,16 @@ pub(crate) async fn connect_streamable(
     .await
 }
 
-/// The HTTP client for a server with a token store: it sends the stored token when there is
-/// one, refreshes it ahead of expiry, and on a 401 retries once with a newer token; with no
-/// token, requests go out bare and the server's 401 starts a sign-in. Its manager sees the
-/// store through [`OnceStore`], so a refresh that finds the token already replaced is not sent.
-pub(crate) async fn authorized_client(
-    url: &str,
-    store: &SharedCredentialStore,
-    settings: Option<&AuthSettings>,
-) -> Result<AuthClient<reqwest::Client>, ConnectError> {
-    let mut manager = AuthorizationManager::new(url)
-        .await
-        .map_err(|e| ConnectError::BadUrl {
-            url: url.to_owned(),
-            reason: e.to_string(),
-        })?;
-    manager.set_credential_store(OnceStore(store.clone()));
-    let client = AuthClient::new(client(), manager);
-    reload_grant(&client, store, settings).await?;
-    Ok(client)
-}
-
-/// Point the client at the grant now in the store (after a sign-in), so refreshes use the
-/// right client registration and authorization server.
-pub(crate) async fn reload_grant(
-    client: &AuthClient<reqwest::Client>,
-    store: &SharedCredentialStore,
-    settings: Option<&AuthSettings>,
-) -> Result<(), ConnectError> {
-    match store.load().await {
-        Ok(Some(stored)) if stored.token_response.is_some() => {
-            let mut manager = client.auth_manager.lock().await;
-            match manager.initialize_from_store().await {
-                // A pre-registered confidential client: the store keeps only its id, so give
-                // the manager the secret too, or refreshing would fail and force a new sign-in.
-                Ok(true) => {
-                    if let Some(settings) = settings
-                        && let (Some(id), Some(secret)) =
-                            (&settings.client_id, &settings.client_secret)
-                        && *id == stored.client_id
-                    {
-                        let config =
-                            OAuthClientConfig::new(id.clone(), "http://127.0.0.1/callback")
-                                .with_client_secret(secret.clone());
-                        if let Err(error) = manager.configure_client(config) {
-                            tracing::warn!(%error, "could not set up refreshing for the pre-registered client");
-                        }
-                    }
-                }
-                Ok(false) => {}
-                // The token still goes out; only refreshing waits for discovery to work.
-                Err(error) => {
-                    tracing::warn!(%error, "could not look up the sign-in server of the stored grant")
-                }
-            }
-            Ok(())
-        }
-        Ok(_) => Ok(()),
-        Err(error) => Err(ConnectError::TokenStore {
-            reason: error.to_string(),
-        }),
-    }
-}
-
 pub(crate) async fn connect_sse(
     target: &Target,
     handler: LatchHandler,
     options: &ConnectOptions,
-    auth_client: Option<&AuthClient<reqwest::Client>>,
+    grant: Option<&GrantClient>,
 ) -> Result<RunningService<RoleClient, LatchHandler>, ConnectError> {
     // The legacy transport has no per-request hook: the current token goes in as a header.
     let mut headers = target.headers.clone();
-    if let Some(auth_client) = auth_client {
-        let token = RefreshOnce::new(auth_client.clone()).access_token().await;
+    if let Some(grant) = grant {
+        let token = RefreshOnce::new(grant.clone()).access_token().await;
         match token {
             Ok(token) => {
                 let mut value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
@@ -209,6 +136,7 @@ pub(crate) async fn connect_sse(
             Err(error) => tracing::info!(%error, "the stored sign-in could not be used"),
         }
     }
+    let http = client(&target.url, !target.headers.is_empty());
     retrying(options.connect_attempts, || {
         let config = SseClientConfig {
             url: target.url.clone(),
@@ -216,8 +144,9 @@ pub(crate) async fn connect_sse(
             ..SseClientConfig::new(target.url.clone())
         };
         let handler = handler.clone();
+        let http = http.clone();
         async move {
-            let transport = SseClientTransport::connect(client(), config)
+            let transport = SseClientTransport::connect(http, config)
                 .await
                 .map_err(|e| ConnectError::from_sse(e, target.url.as_str()))?;
             handler

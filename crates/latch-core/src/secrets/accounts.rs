@@ -92,7 +92,14 @@ fn index_guard(store: &SecretStore) -> Result<IndexGuard, SecretsError> {
 /// are listed.
 pub fn list_accounts(store: &SecretStore, server: &str) -> Result<Vec<String>, SecretsError> {
     let mut out = Vec::new();
-    if store.get(&account_grant_key(server, None))?.is_some() {
+    // A default entry holding only the client registration (kept at sign-out for the next
+    // sign-in) is not a signed-in account.
+    let default = super::GrantStore::new(store.clone(), account_grant_key(server, None));
+    let signed_in = match default.load_blocking() {
+        Ok(grant) => grant.is_some_and(|g| g.token_response.is_some()),
+        Err(_) => store.get(&account_grant_key(server, None))?.is_some(),
+    };
+    if signed_in {
         out.push(DEFAULT_ACCOUNT.to_owned());
     }
     for label in read_index(store, server)? {
