@@ -166,6 +166,37 @@ impl Latch {
         let _ = self.inner.events.send(event);
     }
 
+    /// A browser sign-in waits at `url`: open it (when the app opens browsers) and tell the
+    /// UI whether the browser opened, so it can show the link instead.
+    fn open_sign_in_page(&self, server: String, url: String) {
+        if self.inner.browser != BrowserMode::System {
+            self.emit(AppEvent::SignInUrl {
+                server,
+                url,
+                browser: BrowserOpen::NotOpened,
+            });
+            return;
+        }
+        self.emit(AppEvent::SignInUrl {
+            server: server.clone(),
+            url: url.clone(),
+            browser: BrowserOpen::Opening,
+        });
+        let latch = self.clone();
+        tokio::spawn(async move {
+            let browser = if host::open_browser(&url).await {
+                BrowserOpen::Opened
+            } else {
+                BrowserOpen::NotOpened
+            };
+            latch.emit(AppEvent::SignInUrl {
+                server,
+                url,
+                browser,
+            });
+        });
+    }
+
     fn load_config(&self) -> Result<ConfigFile> {
         ConfigFile::load(&self.inner.config_path).map_err(config_error)
     }
@@ -237,11 +268,19 @@ impl Latch {
             signed_in.push(DEFAULT_ACCOUNT.to_owned());
         }
         if let ServerConfig::Remote(remote) = &server {
-            // Revoke where possible; the entry goes either way.
+            // Revoke where possible; the entry (with its client registration) goes either way.
+            let revocation = AuthSettings::from_server(name, remote, &self.inner.secrets)
+                .ok()
+                .and_then(|s| s.revocation_url);
             for account in &signed_in {
                 let store = grant_store(&self.inner.secrets, name, Some(account));
-                if let Err(reason) = auth::sign_out(&remote.url, &store).await {
+                if let Err(reason) =
+                    auth::sign_out(&remote.url, revocation.as_deref(), &store).await
+                {
                     tracing::warn!(server = name, account, %reason, "could not remove the sign-in of a removed server");
+                }
+                if let Err(reason) = store.clear().await {
+                    tracing::warn!(server = name, account, %reason, "could not delete the registration of a removed server");
                 }
             }
             let secrets = self.inner.secrets.clone();
@@ -470,7 +509,12 @@ impl Latch {
         self.drop_connection(name).await;
         let mut options =
             SignInOptions::new(grant_store(&self.inner.secrets, name, account.as_deref()));
-        options.browser = self.inner.browser;
+        // The app opens the system browser itself (see the `SignInUrl` event), to tell the UI
+        // whether it opened.
+        options.browser = match self.inner.browser {
+            BrowserMode::System => BrowserMode::Print,
+            mode => mode,
+        };
         options.events = self.inner.core_events.clone();
         options.secrets = Arc::new(self.inner.secrets.clone());
         options.flow = flow.map(|f| match f {
@@ -612,7 +656,10 @@ impl Latch {
             self.drop_connection(name).await;
         }
         let store = grant_store(&self.inner.secrets, name, account.as_deref());
-        auth::sign_out(&remote.url, &store)
+        let revocation = AuthSettings::from_server(name, &remote, &self.inner.secrets)
+            .ok()
+            .and_then(|s| s.revocation_url);
+        auth::sign_out(&remote.url, revocation.as_deref(), &store)
             .await
             .map_err(|e| AppError::new("signOut", format!("Could not sign out of {name}: {e}")))?;
         if let Some(label) = account.clone() {
@@ -1045,9 +1092,21 @@ impl Latch {
                 ));
             }
         };
+        // Keys Latch ignores (usually typos), for the editor to show; none when it does not
+        // parse (saving says why).
+        let warnings = ConfigFile::parse(&self.inner.config_path, &text)
+            .map(|config| {
+                config
+                    .servers()
+                    .iter()
+                    .flat_map(|(name, server)| crate::config::entry_warnings(name, server))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(ConfigText {
             path: self.inner.config_path.display().to_string(),
             text,
+            warnings,
         })
     }
 
@@ -1359,9 +1418,7 @@ impl Latch {
                         }
                         latch.emit(AppEvent::ToolsChanged { server });
                     }
-                    Event::SignInUrl { server, url } => {
-                        latch.emit(AppEvent::SignInUrl { server, url })
-                    }
+                    Event::SignInUrl { server, url } => latch.open_sign_in_page(server, url),
                     Event::DeviceCode {
                         server,
                         user_code,
@@ -1539,5 +1596,48 @@ mod tests {
         assert!(kept.is_some(), "the credentials are in the file");
         // Once more is harmless.
         assert_eq!(latch.keep_sign_ins_in_file().await.unwrap(), store);
+    }
+
+    /// The UI hears "opened" only when the browser took the page.
+    #[tokio::test]
+    async fn a_sign_in_page_that_could_not_be_opened_is_reported_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        for (browser, url, expected) in [
+            // An app that prints URLs never opens a browser.
+            (
+                BrowserMode::Print,
+                "https://as.example/authorize",
+                vec![BrowserOpen::NotOpened],
+            ),
+            // A page Latch refuses to open is not opened either.
+            (
+                BrowserMode::System,
+                "file:///etc/passwd",
+                vec![BrowserOpen::Opening, BrowserOpen::NotOpened],
+            ),
+        ] {
+            let latch = Latch::new(LatchOptions {
+                config_path: dir.path().join("servers.json"),
+                secrets: SecretStore::memory(),
+                history: History::open(dir.path().join("history")),
+                browser,
+                demo_url: None,
+            });
+            let mut events = latch.subscribe();
+            latch.open_sign_in_page("s".to_owned(), url.to_owned());
+            let mut seen = Vec::new();
+            while seen.len() < expected.len() {
+                if let AppEvent::SignInUrl {
+                    server,
+                    url: sent,
+                    browser,
+                } = events.recv().await.unwrap()
+                {
+                    assert_eq!((server.as_str(), sent.as_str()), ("s", url));
+                    seen.push(browser);
+                }
+            }
+            assert_eq!(seen, expected, "{browser:?}");
+        }
     }
 }

@@ -3,4 +3,8 @@
 /**
  * The servers file as text, for the raw editor.
  */
-export type ConfigText = { path: string, text: string, };
+export type ConfigText = { path: string, text: string, 
+/**
+ * One line per key Latch does not know (a typo, usually), naming the nearest known key.
+ */
+warnings: Array<string>, };

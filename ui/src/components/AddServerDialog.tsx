@@ -1,5 +1,6 @@
 // Adding (or editing) a server: paste an address and Latch says in plain words what will
-// happen; or pick a preset; or give a local command.
+// happen; or pick a preset (and how to sign in to it); or give a local command. Any web
+// address can sign in with a client ID and secret instead ("Advanced sign-in").
 import { useEffect, useId, useMemo, useRef, useState } from "react";
 import type { HeaderInput } from "../bindings/HeaderInput";
 import type { Preset } from "../bindings/Preset";
@@ -10,6 +11,16 @@ import type { JsonValue } from "../bindings/serde_json/JsonValue";
 import * as api from "../tauri/api";
 import { actions } from "../state/actions";
 import { Modal } from "./Modal";
+import {
+  ClientCredentialsFields,
+  PresetSignInChoices,
+  clientCredentialsAuth,
+  clientCredentialsProblems,
+  emptyClientCredentials,
+  isClientCredentials,
+  readClientCredentials,
+  type ClientCredentialsForm,
+} from "./AddServerSignIn";
 
 type Mode = "url" | "command";
 
@@ -53,13 +64,20 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
   const [argsLine, setArgsLine] = useState("");
   const [auth, setAuth] = useState<JsonValue | null>(null);
   const [preset, setPreset] = useState<Preset | null>(null);
-  const [clientId, setClientId] = useState("");
-  const [clientSecret, setClientSecret] = useState("");
+  /** The preset's sign-in choice (its id); the preset's first when unset. */
+  const [signInChoice, setSignInChoice] = useState<string | null>(null);
+  /** "Advanced sign-in": client credentials for a server that is not a preset. */
+  const [useClientCredentials, setUseClientCredentials] = useState(false);
+  const [cc, setCc] = useState<ClientCredentialsForm>(emptyClientCredentials);
   const [presetList, setPresetList] = useState<Preset[]>([]);
   const [probe, setProbe] = useState<{ status: "idle" | "loading" | "done" | "error"; view?: ProbeView; error?: string }>({ status: "idle" });
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { url: useId(), name: useId(), transport: useId(), command: useId(), args: useId(), cid: useId(), secret: useId() };
+  const ids = { url: useId(), name: useId(), transport: useId(), command: useId(), args: useId() };
+  const ccIds = { name: useId(), id: useId(), secret: useId(), tokenUrl: useId(), scopes: useId() };
+  const choice = preset ? (preset.signIns.find((c) => c.id === signInChoice) ?? preset.signIns[0] ?? null) : null;
+  const clientCredentials = mode === "url" && (preset ? !!choice?.credentials : useClientCredentials);
+  const credentialsName = (preset ? choice?.credentials : null) ?? (cc.credentials.trim() || name.trim());
 
   useEffect(() => {
     if (editing) return;
@@ -81,7 +99,14 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
           }
           if (typeof entry.command === "string") setCommand(entry.command);
           if (Array.isArray(entry.args)) setArgsLine(joinArgs(entry.args.map(String)));
-          if (entry.auth !== undefined) setAuth(entry.auth as JsonValue);
+          if (entry.auth !== undefined) {
+            setAuth(entry.auth as JsonValue);
+            const form = readClientCredentials(entry.auth as JsonValue);
+            if (form) {
+              setCc(form);
+              setUseClientCredentials(true);
+            }
+          }
         } catch {
           /* the card's address is enough to start from */
         }
@@ -92,6 +117,8 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
 
   // Probe the address a moment after typing stops.
   const probeSeq = useRef(0);
+  const nameEditedRef = useRef(nameEdited);
+  nameEditedRef.current = nameEdited;
   useEffect(() => {
     if (mode !== "url" || editing) return;
     const trimmed = url.trim();
@@ -106,7 +133,9 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
         (view) => {
           if (seq !== probeSeq.current) return;
           setProbe({ status: "done", view });
-          if (!nameEdited && view.suggestedName) setName(view.suggestedName);
+          // The latest answer, not the one when typing the address: a name typed while the
+          // probe ran stays.
+          if (!nameEditedRef.current && view.suggestedName) setName(view.suggestedName);
         },
         (e) => {
           if (seq === probeSeq.current) setProbe({ status: "error", error: api.toAppError(e).message });
@@ -114,7 +143,7 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
       );
     }, 450);
     return () => window.clearTimeout(timer);
-    // nameEdited is read, not watched: typing a name must not probe again.
+    // The name is read (through a ref), not watched: typing a name must not probe again.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [url, mode, editing]);
 
@@ -125,6 +154,8 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
 
   const choosePreset = (p: Preset) => {
     setPreset(p);
+    setSignInChoice(p.signIns[0]?.id ?? null);
+    setUseClientCredentials(false);
     setMode(p.entry.command ? "command" : "url");
     setUrl(p.entry.url ?? "");
     setName(p.name);
@@ -149,9 +180,17 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
     } else if (!command.trim()) {
       list.push("Give the command that starts the server.");
     }
-    if (preset?.credentials && (clientId.trim() === "") !== (clientSecret.trim() === "")) list.push("Give both the client ID and the secret.");
+    if (clientCredentials) list.push(...clientCredentialsProblems(cc));
     return list;
-  }, [name, mode, url, command, preset, clientId, clientSecret]);
+  }, [name, mode, url, command, clientCredentials, cc]);
+
+  /** The entry's `auth`: the sign-in chosen, over what the file had. */
+  const authToWrite = (): JsonValue | null => {
+    if (clientCredentials) return clientCredentialsAuth(preset ? (choice?.auth ?? null) : auth, cc, credentialsName);
+    if (preset) return choice?.auth ?? null;
+    // Client credentials turned off: the server's own sign-in.
+    return isClientCredentials(auth) ? null : auth;
+  };
 
   const save = async () => {
     if (problems.length) {
@@ -166,14 +205,14 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
             headers: headers.filter((h) => h.name.trim() !== ""),
             command: null,
             args: [],
-            auth,
+            auth: authToWrite(),
           }
         : { url: null, transport: null, headers: [], command: command.trim(), args: splitArgs(argsLine), auth: null };
     setSaving(true);
     setError(null);
     try {
-      if (preset?.credentials && clientId.trim() && clientSecret.trim()) {
-        await api.setCredentials(preset.credentials, clientId.trim(), clientSecret.trim());
+      if (clientCredentials && cc.clientId.trim() && cc.clientSecret.trim()) {
+        await api.setCredentials(credentialsName, cc.clientId.trim(), cc.clientSecret.trim());
       }
       const serverName = name.trim();
       if (editing) {
@@ -192,6 +231,17 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
       setSaving(false);
     }
   };
+
+  const ccFields = (
+    <ClientCredentialsFields
+      form={cc}
+      onChange={setCc}
+      fixedName={preset ? choice?.credentials : null}
+      defaultName={name}
+      help={preset ? choice?.credentialsHelp : null}
+      ids={ccIds}
+    />
+  );
 
   return (
     <Modal
@@ -300,24 +350,29 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
           {!editing && <p className="field-help">How Latch and your agents refer to this server.</p>}
         </div>
 
-        {preset?.credentials && (
-          <fieldset className="fieldset">
-            <legend className="field-label">Client ID and secret</legend>
-            {preset.credentialsHelp && <p className="field-help">{preset.credentialsHelp}</p>}
-            <p className="field-help">Kept in your system keychain as “{preset.credentials}” and shared by the servers that use it. Leave empty if you already gave them.</p>
-            <div className="field">
-              <label className="field-label" htmlFor={ids.cid}>
-                Client ID
-              </label>
-              <input id={ids.cid} value={clientId} onChange={(e) => setClientId(e.target.value)} autoComplete="off" spellCheck={false} data-testid="add-client-id" />
-            </div>
-            <div className="field">
-              <label className="field-label" htmlFor={ids.secret}>
-                Client secret
-              </label>
-              <input id={ids.secret} type="password" value={clientSecret} onChange={(e) => setClientSecret(e.target.value)} autoComplete="off" data-testid="add-client-secret" />
-            </div>
-          </fieldset>
+        {mode === "url" && preset && <PresetSignInChoices preset={preset} chosen={choice} onChoose={setSignInChoice} />}
+
+        {clientCredentials && preset && ccFields}
+
+        {mode === "url" && !preset && (
+          <details className="advanced" open={useClientCredentials ? true : undefined} data-testid="advanced-sign-in">
+            <summary>Advanced sign-in</summary>
+            <label className="choice">
+              <input type="radio" name="sign-in-kind" checked={!useClientCredentials} onChange={() => setUseClientCredentials(false)} data-testid="sign-in-as-server-asks" />
+              <span>
+                <span className="choice-label">As the server asks</span>
+                <span className="field-help">Your browser opens (or a code is shown) when the server wants a sign-in.</span>
+              </span>
+            </label>
+            <label className="choice">
+              <input type="radio" name="sign-in-kind" checked={useClientCredentials} onChange={() => setUseClientCredentials(true)} data-testid="sign-in-client-credentials" />
+              <span>
+                <span className="choice-label">Client ID and secret</span>
+                <span className="field-help">For agents and automation: Latch gets tokens with a client ID and secret, no browser.</span>
+              </span>
+            </label>
+            {clientCredentials && ccFields}
+          </details>
         )}
 
         {mode === "url" && (

@@ -3,7 +3,7 @@ import { memo, useEffect, useState } from "react";
 import type { ServerView } from "../bindings/ServerView";
 import { actions } from "../state/actions";
 import { useStore } from "../state/store";
-import { authBadge, canSignIn, statusOf, transportLabel } from "../lib/views";
+import { authBadge, canSignIn, mainAction, statusOf, transportLabel } from "../lib/views";
 import { AccountSelect, AddAccountDialog } from "./Accounts";
 import { Confirm } from "./Modal";
 import { UseInDialog } from "./UseInDialog";
@@ -86,6 +86,7 @@ export const ServerCard = memo(function ServerCard({ server, selected, now, onEd
   const busy = server.state.state === "connecting" || server.state.state === "signingIn";
   const connected = server.state.state === "connected";
   const signedIn = server.auth.status === "signedIn";
+  const main = mainAction(server);
   const name = server.name;
 
   return (
@@ -129,10 +130,17 @@ export const ServerCard = memo(function ServerCard({ server, selected, now, onEd
       </button>
       <AccountSelect server={server} disabled={busy} />
       <div className="server-actions">
-        <button type="button" className="btn btn-secondary btn-small" disabled={busy} onClick={() => void actions.connect(name)} data-testid={`connect-${name}`}>
-          {connected || server.state.state === "failed" ? "Reconnect" : "Connect"}
-        </button>
+        {main.action === "signIn" ? (
+          <button type="button" className="btn btn-primary btn-small" disabled={busy} onClick={() => void actions.signIn(name)} data-testid={`sign-in-${name}`}>
+            {main.label}
+          </button>
+        ) : (
+          <button type="button" className="btn btn-secondary btn-small" disabled={busy} onClick={() => void actions.connect(name)} data-testid={`connect-${name}`}>
+            {main.label}
+          </button>
+        )}
         {canSignIn(server) &&
+          main.action !== "signIn" &&
           (server.signIn === "clientCredentials" && server.auth.status === "secretRejected" ? (
             <button type="button" className="btn btn-secondary btn-small" onClick={() => onCredentials(server)} data-testid={`sign-in-${name}`}>
               Update secret

@@ -7,7 +7,7 @@ import type { ToolView } from "../bindings/ToolView";
 import { actions } from "../state/actions";
 import { useStore } from "../state/store";
 import type { Json } from "../lib/schema";
-import { statusOf } from "../lib/views";
+import { mainAction, statusOf } from "../lib/views";
 import { Confirm } from "./Modal";
 import { DoctorPanel } from "./Doctor";
 import { CallBlock } from "./Results";
@@ -63,6 +63,7 @@ function ToolsTab({ server }: { server: ServerView }) {
   const [runner, setRunner] = useState<{ tool: ToolView; initial?: Json; key: number } | null>(null);
   const [confirmClear, setConfirmClear] = useState(false);
   const connected = server.state.state === "connected";
+  const main = mainAction(server);
 
   useEffect(() => {
     if (connected && (!tools || tools.status === "idle")) void actions.loadTools(name);
@@ -87,13 +88,19 @@ function ToolsTab({ server }: { server: ServerView }) {
       <div className="tools-col">
         {!connected && !toolList && (
           <div className="empty">
-            <p className="empty-title">{server.state.state === "connecting" ? "Connecting…" : "Not connected"}</p>
-            <p className="muted small">{server.state.state === "needsSignIn" ? "Sign in to see this server's tools." : "Connect to see this server's tools."}</p>
-            {server.state.state !== "connecting" && (
-              <button type="button" className="btn btn-primary" onClick={() => void actions.connect(name)}>
-                Connect
-              </button>
-            )}
+            <p className="empty-title">{server.state.state === "connecting" ? "Connecting…" : server.state.state === "signingIn" ? "Signing in…" : "Not connected"}</p>
+            <p className="muted small">{main.action === "signIn" ? "Sign in to see this server's tools." : "Connect to see this server's tools."}</p>
+            {server.state.state !== "connecting" &&
+              server.state.state !== "signingIn" &&
+              (main.action === "signIn" ? (
+                <button type="button" className="btn btn-primary" onClick={() => void actions.signIn(name)} data-testid={`panel-sign-in-${name}`}>
+                  Sign in
+                </button>
+              ) : (
+                <button type="button" className="btn btn-primary" onClick={() => void actions.connect(name)} data-testid={`panel-connect-${name}`}>
+                  {main.label}
+                </button>
+              ))}
           </div>
         )}
         {tools?.status === "loading" && !toolList && (

@@ -24,6 +24,7 @@ export function SettingsPanel() {
   const [path, setPath] = useState("");
   const [text, setText] = useState("");
   const [loaded, setLoaded] = useState("");
+  const [warnings, setWarnings] = useState<string[]>([]);
   const [configState, setConfigState] = useState<{ kind: "idle" | "loading" | "saving" } | { kind: "saved" } | { kind: "error"; message: string }>({ kind: "loading" });
   const [report, setReport] = useState<{ source: string; report: ImportReport } | { source: string; error: string } | null>(null);
   const [useIn, setUseIn] = useState(false);
@@ -38,6 +39,7 @@ export function SettingsPanel() {
         setPath(config.path);
         setText(config.text);
         setLoaded(config.text);
+        setWarnings(config.warnings);
         setConfigState({ kind: "idle" });
       },
       (e) => setConfigState({ kind: "error", message: api.toAppError(e).message }),
@@ -62,6 +64,8 @@ export function SettingsPanel() {
       const servers = await api.saveConfig(text);
       setLoaded(text);
       setConfigState({ kind: "saved" });
+      // Keys Latch ignores in what was just saved (usually typos).
+      api.readConfig().then((config) => setWarnings(config.warnings), () => setWarnings([]));
       store.update((s) => servers.reduce(upsertServer, { ...s, servers: { status: "ready", data: [] } }));
     } catch (e) {
       // The file is untouched; keep the person's text so they can fix it.
@@ -213,6 +217,13 @@ export function SettingsPanel() {
           <p className="success-text" role="status">
             Saved.
           </p>
+        )}
+        {warnings.length > 0 && (
+          <ul className="warning-box" data-testid="config-warnings">
+            {warnings.map((warning) => (
+              <li key={warning}>{warning}</li>
+            ))}
+          </ul>
         )}
         <div className="row">
           <button type="button" className="btn btn-primary" onClick={() => void save()} disabled={configState.kind === "saving" || configState.kind === "loading"} data-testid="config-save">

@@ -10,7 +10,8 @@ import { Modal } from "./Modal";
 import { ArgumentsEditor } from "./SchemaForm";
 import { ExternalLink, useOpenLink } from "./OpenLink";
 
-/** Shown while a browser sign-in is under way. */
+/** Shown while a browser sign-in is under way. It says the browser opened only once the shell
+ * said so; when no browser could be opened it shows the link to open by hand. */
 export function SignInWaiting() {
   const signIn = useStore((s) => s.signIn);
   const servers = useStore((s) => s.servers);
@@ -23,22 +24,82 @@ export function SignInWaiting() {
   });
   if (!entry) return null;
   const [name, info] = entry;
+  const cancel = () => void actions.cancelSignIn(name);
+  const notOpened = info.url !== undefined && info.browser === "notOpened";
   return (
-    <Modal title={`Signing in to ${name}`} onClose={() => void actions.cancelSignIn(name)} size="small" testId="sign-in-dialog">
+    <Modal title={`Signing in to ${name}`} onClose={cancel} size="small" testId="sign-in-dialog">
       <div className="stack center">
-        <div className="spinner" aria-hidden="true" />
-        <p className="lead">Your browser opened… Waiting for you to approve.</p>
-        <p className="muted small">Finish signing in in your browser, then come back here. This window updates by itself.</p>
-        {info.url && (
-          <p className="small">
-            Browser didn't open? <ExternalLink url={info.url}>Open the sign-in page</ExternalLink>
-          </p>
+        {notOpened ? (
+          <>
+            <p className="lead" data-testid="sign-in-status">
+              Latch could not open your browser. Open this link to sign in:
+            </p>
+            <CopyableLink url={info.url!} />
+            <p className="muted small">Open it in any browser on this computer. This window updates by itself once you have signed in.</p>
+          </>
+        ) : (
+          <>
+            <div className="spinner" aria-hidden="true" />
+            <p className="lead" data-testid="sign-in-status">
+              {info.browser === "opened"
+                ? "Your browser opened… Waiting for you to approve."
+                : info.url
+                  ? "Opening your browser…"
+                  : "Starting the sign-in…"}
+            </p>
+            {info.browser === "opened" && <p className="muted small">Finish signing in in your browser, then come back here. This window updates by itself.</p>}
+            {info.browser === "opened" && info.url && (
+              <p className="small">
+                Don't see the page? <ExternalLink url={info.url}>Open the sign-in page</ExternalLink>
+              </p>
+            )}
+          </>
         )}
-        <button type="button" className="btn btn-secondary" onClick={() => void actions.cancelSignIn(name)} data-testid="cancel-sign-in">
+        <button type="button" className="btn btn-secondary" onClick={cancel} data-testid="cancel-sign-in">
           Cancel
         </button>
       </div>
     </Modal>
+  );
+}
+
+/** The sign-in link in full, selectable, with a button that copies it. */
+function CopyableLink({ url }: { url: string }) {
+  const [copied, setCopied] = useState<"idle" | "copied" | "failed">("idle");
+  return (
+    <>
+      <textarea
+        className="url-box mono sign-in-link"
+        readOnly
+        value={url}
+        rows={3}
+        aria-label="Sign-in link"
+        onFocus={(e) => e.currentTarget.select()}
+        data-testid="sign-in-link"
+      />
+      <div className="row center">
+        <button
+          type="button"
+          className="btn btn-primary"
+          data-autofocus
+          onClick={() => {
+            const clipboard = navigator.clipboard;
+            if (!clipboard) {
+              setCopied("failed");
+              return;
+            }
+            clipboard.writeText(url).then(
+              () => setCopied("copied"),
+              () => setCopied("failed"),
+            );
+          }}
+          data-testid="copy-sign-in-link"
+        >
+          {copied === "copied" ? "Copied" : "Copy link"}
+        </button>
+      </div>
+      {copied === "failed" && <p className="field-error small">Latch could not copy it: select the link and copy it yourself.</p>}
+    </>
   );
 }
 

@@ -98,6 +98,20 @@ export function canSignIn(server: ServerView): boolean {
   return server.kind === "remote" && server.signIn !== "headers" && server.signIn !== "none";
 }
 
+/** The server is waiting for the person to sign in (not for a new client secret). */
+export function needsSignIn(server: ServerView): boolean {
+  if (!canSignIn(server) || server.auth.status === "secretRejected") return false;
+  return server.state.state === "needsSignIn" || server.auth.status === "needsSignIn";
+}
+
+/** What a card's main button does: sign in when the server waits for that, otherwise
+ * connect (or reconnect a connected or failed server). */
+export function mainAction(server: ServerView): { action: "signIn" | "connect"; label: string } {
+  if (needsSignIn(server)) return { action: "signIn", label: "Sign in" };
+  const again = server.state.state === "connected" || server.state.state === "failed";
+  return { action: "connect", label: again ? "Reconnect" : "Connect" };
+}
+
 export function isConnected(server: ServerView): boolean {
   return server.state.state === "connected";
 }

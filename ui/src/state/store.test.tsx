@@ -105,7 +105,10 @@ describe("the store", () => {
 
   it("keeps a sign-in's URL and the device code until the sign-in finishes", () => {
     let s = initialState();
-    s = applyEvent(s, { type: "signInUrl", server: "notion", url: "https://auth.example/authorize?x=1" });
+    s = applyEvent(s, { type: "signInUrl", server: "notion", url: "https://auth.example/authorize?x=1", browser: "opening" });
+    expect(s.signIn.notion.browser).toBe("opening");
+    s = applyEvent(s, { type: "signInUrl", server: "notion", url: "https://auth.example/authorize?x=1", browser: "notOpened" });
+    expect(s.signIn.notion.browser).toBe("notOpened");
     s = applyEvent(s, { type: "deviceCode", server: "notion", userCode: "ABCD-EFGH", verificationUri: "https://auth.example/device", verificationUriComplete: null, expiresIn: 600 });
     expect(s.signIn.notion.url).toBe("https://auth.example/authorize?x=1");
     expect(s.deviceCode?.userCode).toBe("ABCD-EFGH");

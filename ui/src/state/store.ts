@@ -3,6 +3,7 @@
 // progress tick re-renders only the runner that shows it.
 import { useSyncExternalStore } from "react";
 import type { AppEvent } from "../bindings/AppEvent";
+import type { BrowserOpen } from "../bindings/BrowserOpen";
 import type { CallRecord } from "../bindings/CallRecord";
 import type { FlowInput } from "../bindings/FlowInput";
 import type { ServerView } from "../bindings/ServerView";
@@ -40,8 +41,9 @@ export type State = {
   tools: Record<string, Loadable<ToolView[]>>;
   history: Record<string, Loadable<CallRecord[]>>;
   running: Record<string, RunningCall>;
-  /** Servers whose sign-in is under way, with the URL the browser was sent to. */
-  signIn: Record<string, { url?: string }>;
+  /** Servers whose sign-in is under way, with the URL the browser was sent to and whether
+   * the browser opened. */
+  signIn: Record<string, { url?: string; browser?: BrowserOpen }>;
   deviceCode: DeviceCodeRequest | null;
   elicitations: ElicitationRequest[];
   logs: Record<string, ServerLogLine[]>;
@@ -156,7 +158,7 @@ export function applyEvent(s: State, event: AppEvent): State {
       return { ...s, tools: { ...s.tools, [event.server]: { status: "idle" } } };
     }
     case "signInUrl":
-      return { ...s, signIn: { ...s.signIn, [event.server]: { url: event.url } } };
+      return { ...s, signIn: { ...s.signIn, [event.server]: { url: event.url, browser: event.browser } } };
     case "deviceCode":
       return { ...s, deviceCode: event };
     case "signInFinished": {

@@ -132,10 +132,26 @@ pub struct Preset {
     pub label: String,
     pub description: String,
     pub name: String,
+    /// The entry as the default sign-in (the first of `sign_ins`) writes it.
     pub entry: ServerEntryInput,
-    /// The named credentials the preset needs (a client id and secret), if any.
+    /// The ways to sign in the person can choose from, the default first (one for most).
+    pub sign_ins: Vec<PresetSignIn>,
+}
+
+/// One way a preset's server signs in ("Sign in with Madgicx", "Client ID and secret").
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PresetSignIn {
+    /// `browser` or `clientCredentials`.
+    pub id: String,
+    pub label: String,
+    pub description: String,
+    /// The entry's `auth` object for this choice; `None`: the server's own sign-in (browser).
+    pub auth: Option<Value>,
+    /// The named credentials this choice needs (a client id and secret), if any.
     pub credentials: Option<String>,
-    /// Where the person gets those credentials.
+    /// Where the person finds those credentials.
     pub credentials_help: Option<String>,
 }
 
@@ -220,6 +236,8 @@ pub enum StepStatus {
 pub struct ConfigText {
     pub path: String,
     pub text: String,
+    /// One line per key Latch does not know (a typo, usually), naming the nearest known key.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, TS)]
@@ -363,8 +381,14 @@ pub enum AppEvent {
     },
     #[serde(rename_all = "camelCase")]
     ToolsChanged { server: String },
+    /// A browser sign-in waits at `url`; sent when it starts (`opening`) and again once
+    /// Latch knows whether the browser opened.
     #[serde(rename_all = "camelCase")]
-    SignInUrl { server: String, url: String },
+    SignInUrl {
+        server: String,
+        url: String,
+        browser: BrowserOpen,
+    },
     #[serde(rename_all = "camelCase")]
     DeviceCode {
         server: String,
@@ -398,6 +422,19 @@ pub enum AppEvent {
     /// A server needs the person (its refresh token was refused): the tray notifies.
     #[serde(rename_all = "camelCase")]
     Attention { server: String, message: String },
+}
+
+/// Whether Latch got the system browser to show a sign-in page.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum BrowserOpen {
+    /// Latch is asking the system to open it.
+    Opening,
+    /// The system's opener took the page.
+    Opened,
+    /// No browser could be opened (or Latch does not open one): the person opens the link.
+    NotOpened,
 }
 
 /// `ToolResult` is part of [`CallRecord`]; re-exported for the shell.

@@ -1,6 +1,8 @@
-//! The app's answer to a server's request for input (elicitation): the request goes to the UI
-//! as an event with an id, and waits — for the person's answer, or five minutes — before it is
-//! cancelled. Nothing here knows about Tauri.
+//! What the app does for the person while a server or a sign-in needs them: the answer to a
+//! server's request for input (elicitation) goes to the UI as an event with an id, and waits —
+//! for the person's answer, or five minutes — before it is cancelled; a sign-in page is opened
+//! in the system browser, and the UI hears whether that worked, so it never says the browser
+//! opened when it did not. Nothing here knows about Tauri.
 
 use std::{
     collections::HashMap,
@@ -17,6 +19,53 @@ use super::dto::{AppEvent, ElicitationAnswer};
 use crate::host::{ElicitationRequest, ElicitationResponse, Host, HostFuture};
 
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How long the system's opener may take to say it failed. An opener still running after
+/// this has handed the page to a browser that runs in its foreground (`xdg-open` can).
+const OPENER_GRACE: Duration = Duration::from_secs(5);
+
+/// Open the sign-in page `url` in the system browser; `false` when it could not be opened
+/// (a URL Latch refuses to open, no opener, or the opener reported a failure: no browser).
+pub async fn open_browser(url: &str) -> bool {
+    match crate::auth::check_url_to_open(url) {
+        Ok(checked) => opener_succeeds(crate::auth::system_opener(&checked)).await,
+        Err(reason) => {
+            tracing::warn!(%reason, "refused to open the sign-in page");
+            false
+        }
+    }
+}
+
+/// Run an opener and say whether it took the page: it exited with success, or still runs
+/// after [`OPENER_GRACE`].
+async fn opener_succeeds(command: std::process::Command) -> bool {
+    use std::process::Stdio;
+    let mut command = tokio::process::Command::from(command);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(error) => {
+            tracing::warn!(%error, "could not start the program that opens the browser");
+            return false;
+        }
+    };
+    match tokio::time::timeout(OPENER_GRACE, child.wait()).await {
+        Ok(Ok(status)) if status.success() => true,
+        Ok(Ok(status)) => {
+            tracing::warn!(%status, "the program that opens the browser failed");
+            false
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "lost the program that opens the browser");
+            false
+        }
+        // Still running: it has handed the page to a browser.
+        Err(_) => true,
+    }
+}
 
 /// A [`Host`] that asks the person through the UI.
 pub struct AppHost {
@@ -114,6 +163,22 @@ mod tests {
             !host.answer(&id, ElicitationAnswer::Decline),
             "a second answer has nobody to reach"
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_opener_that_fails_or_is_missing_means_the_browser_did_not_open() {
+        assert!(opener_succeeds(std::process::Command::new("true")).await);
+        assert!(!opener_succeeds(std::process::Command::new("false")).await);
+        assert!(
+            !opener_succeeds(std::process::Command::new("/nonexistent/latch-test-opener")).await
+        );
+    }
+
+    #[tokio::test]
+    async fn a_url_latch_refuses_to_open_is_not_opened() {
+        assert!(!open_browser("file:///etc/passwd").await);
+        assert!(!open_browser("https://user:pw@as.example/authorize").await);
     }
 
     #[tokio::test]

@@ -36,8 +36,20 @@ pub fn check_url_to_open(url: &str) -> Result<Url, String> {
 
 /// Ask the platform to open `url` in the default browser, without a shell.
 pub(crate) fn open_in_system_browser(url: &Url) -> std::io::Result<()> {
-    use std::process::{Command, Stdio};
-    let mut command = if cfg!(target_os = "macos") {
+    use std::process::Stdio;
+    system_opener(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+}
+
+/// The platform's opener for `url` (`open`, `xdg-open`, `rundll32`), with the URL as its
+/// one argument.
+pub(crate) fn system_opener(url: &Url) -> std::process::Command {
+    use std::process::Command;
+    if cfg!(target_os = "macos") {
         let mut c = Command::new("open");
         c.arg(url.as_str());
         c
@@ -49,13 +61,7 @@ pub(crate) fn open_in_system_browser(url: &Url) -> std::io::Result<()> {
         let mut c = Command::new("xdg-open");
         c.arg(url.as_str());
         c
-    };
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(drop)
+    }
 }
 
 #[cfg(test)]
