@@ -1,0 +1,1 @@
+"""A test authorization server on django-oauth-toolkit; see ../README.md."""
