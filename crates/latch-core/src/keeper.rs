@@ -11,28 +11,40 @@
 //! [`Event::TokenRefreshed`], [`Event::RefreshFailed`] and [`Event::NeedsSignIn`].
 //!
 //! The keeper is one tokio task that sleeps until the earliest deadline or until told
-//! something changed ([`Keeper::watch`], [`Keeper::forget`], [`Keeper::refresh_now`]) — no
-//! polling between deadlines. Its timers run on the monotonic clock, which stands still while
-//! the machine sleeps: the shell should call [`Keeper::refresh_now`] when the machine wakes.
-//! After a person signs in again, the shell calls [`Keeper::watch`] again for that server.
+//! something changed ([`Keeper::watch`], [`Keeper::forget`], [`Keeper::refresh_now`]).
+//! Deadlines are wall-clock times ([`WallClock`]); tokio's timers run on the monotonic clock,
+//! which stands still while the machine sleeps, so while a deadline is pending the task wakes
+//! at least once a minute to compare it with the wall clock: a deadline slept through is
+//! refreshed within a minute of waking. On Linux it also hears the machine wake (logind's
+//! `PrepareForSleep(false)`) and re-checks every deadline at once, and hears the network come
+//! back (NetworkManager), retrying at once what was backing off (`keeper/wake.rs`). With
+//! nothing scheduled, it sleeps without a timer. After a person signs in again, the shell
+//! calls [`Keeper::watch`] again for that server.
 
+mod clock;
 mod refresh;
 mod schedule;
+mod wake;
+
+pub use self::clock::WallClock;
 
 use std::{
     collections::{BTreeMap, HashMap},
     fmt,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use serde::Serialize;
-use tokio::{sync::mpsc, time::Instant};
+use tokio::sync::mpsc;
 
-use self::refresh::{GrantView, Happened};
+use self::{
+    refresh::{GrantView, Happened},
+    wake::Signal,
+};
 use crate::{
     auth::{AuthSettings, Flow, SharedCredentialStore},
     config::{ConfigError, RemoteServer, SecretSource},
@@ -140,6 +152,7 @@ pub struct Keeper {
     commands: mpsc::UnboundedSender<Command>,
     statuses: Arc<Mutex<BTreeMap<String, KeeperStatus>>>,
     wake_ups: Arc<AtomicU64>,
+    listening: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for Keeper {
@@ -153,21 +166,37 @@ impl fmt::Debug for Keeper {
 impl Keeper {
     /// Start the keeper's task (on the current tokio runtime), publishing to `events`.
     pub fn start(events: EventBus) -> Keeper {
+        Self::start_with_clock(events, WallClock::system())
+    }
+
+    /// [`Keeper::start`] with deadlines read on `clock` (a test moves it ahead to play a
+    /// machine that slept).
+    pub fn start_with_clock(events: EventBus, clock: WallClock) -> Keeper {
         let (commands, receiver) = mpsc::unbounded_channel();
         let keeper = Keeper {
             commands,
             statuses: Default::default(),
             wake_ups: Default::default(),
+            listening: Default::default(),
         };
         let (reports, report_receiver) = mpsc::unbounded_channel();
+        let (signals, signal_receiver) = mpsc::unbounded_channel();
+        let listener = wake::listen(signals, keeper.listening.clone()).map(AbortOnDrop);
         let task = Task {
             entries: HashMap::new(),
             events,
             statuses: keeper.statuses.clone(),
             reports,
             generations: 0,
+            clock,
+            _listener: listener,
         };
-        tokio::spawn(task.run(receiver, report_receiver, keeper.wake_ups.clone()));
+        tokio::spawn(task.run(
+            receiver,
+            report_receiver,
+            signal_receiver,
+            keeper.wake_ups.clone(),
+        ));
         keeper
     }
 
@@ -198,10 +227,18 @@ impl Keeper {
         self.statuses().values().cloned().collect()
     }
 
-    /// How many times the keeper's task has woken up (a timer, a command or a finished
-    /// refresh): the figure that shows it does not poll.
+    /// How many times the keeper's task has woken up (a timer, its once-a-minute look at the
+    /// wall clock while a deadline is pending, a command, a signal or a finished refresh): the
+    /// figure that shows it does not poll.
     pub fn wake_ups(&self) -> u64 {
         self.wake_ups.load(Ordering::Relaxed)
+    }
+
+    /// Whether the keeper is subscribed to the system's sleep, wake and network signals (Linux,
+    /// with a system bus). Without them a deadline slept through is still caught up, within a
+    /// minute of waking.
+    pub fn listening_for_wake(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
     }
 
     fn statuses(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, KeeperStatus>> {
@@ -221,7 +258,8 @@ struct Entry {
     target: KeeperTarget,
     /// Reports from jobs started for an older watch of the same name are ignored.
     generation: u64,
-    deadline: Option<Instant>,
+    /// When to refresh (or try again), unix milliseconds on the keeper's [`WallClock`].
+    deadline: Option<u64>,
     in_flight: bool,
     /// Failed tries in a row.
     failures: u32,
@@ -238,6 +276,9 @@ struct Task {
     statuses: Arc<Mutex<BTreeMap<String, KeeperStatus>>>,
     reports: mpsc::UnboundedSender<Report>,
     generations: u64,
+    clock: WallClock,
+    /// The system bus listener, stopped with the task.
+    _listener: Option<AbortOnDrop>,
 }
 
 impl Task {
@@ -245,26 +286,44 @@ impl Task {
         mut self,
         mut commands: mpsc::UnboundedReceiver<Command>,
         mut reports: mpsc::UnboundedReceiver<Report>,
+        mut signals: mpsc::UnboundedReceiver<Signal>,
         wake_ups: Arc<AtomicU64>,
     ) {
         loop {
-            let next = self
+            let now = self.clock.now_ms();
+            let nap = self
                 .entries
                 .values()
                 .filter(|e| !e.in_flight)
                 .filter_map(|e| e.deadline)
-                .min();
+                .min()
+                .map(|next| schedule::nap(next, now));
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => self.on_command(command),
                     None => break,
                 },
                 Some(report) = reports.recv() => self.on_report(report),
-                () = sleep_until(next), if next.is_some() => self.on_deadlines(),
+                Some(signal) = signals.recv() => self.on_signal(signal),
+                () = sleep(nap), if nap.is_some() => self.on_deadlines(),
             }
             wake_ups.fetch_add(1, Ordering::Relaxed);
         }
         tracing::debug!("the keeper stopped");
+    }
+
+    /// The machine woke: whatever came due while it slept is refreshed now. The network came
+    /// back: what was backing off (the sign-in server could not be reached) is tried now.
+    fn on_signal(&mut self, signal: Signal) {
+        if signal == Signal::NetworkUp {
+            let now = self.clock.now_ms();
+            for entry in self.entries.values_mut() {
+                if entry.failures > 0 && !entry.in_flight && entry.deadline.is_some() {
+                    entry.deadline = Some(now);
+                }
+            }
+        }
+        self.on_deadlines();
     }
 
     fn on_command(&mut self, command: Command) {
@@ -313,7 +372,7 @@ impl Task {
     }
 
     fn on_deadlines(&mut self) {
-        let now = Instant::now();
+        let now = self.clock.now_ms();
         let due: Vec<(String, Option<u64>)> = self
             .entries
             .iter()
@@ -370,7 +429,7 @@ impl Task {
             return;
         }
         entry.in_flight = false;
-        let now = unix_now();
+        let now = self.clock.now();
         if let Some(grant) = &report.grant {
             entry.status.expires_at = grant.expires_at();
         }
@@ -442,7 +501,7 @@ impl Task {
         let idle = |reason: &str| KeeperState::Idle {
             reason: reason.to_owned(),
         };
-        let now = unix_now();
+        let now = self.clock.now();
         let at = if !grant.stored || !grant.has_token {
             Err(idle("not signed in"))
         } else if !grant.has_refresh_token && !entry.target.unattended() {
@@ -459,7 +518,7 @@ impl Task {
             }
             Ok(at) => {
                 entry.seen = grant.received_at;
-                entry.deadline = Some(instant_at(at));
+                entry.deadline = Some(at.saturating_mul(1000));
                 entry.status.next_refresh_at = Some(at);
                 entry.status.state = KeeperState::Waiting;
             }
@@ -478,8 +537,12 @@ impl Task {
         let entry = self.entries.get_mut(server)?;
         entry.failures = entry.failures.saturating_add(1);
         let delay = schedule::jitter(schedule::backoff(entry.failures), schedule::random());
-        entry.deadline = Some(Instant::now() + delay);
-        entry.status.next_refresh_at = Some(unix_now() + delay.as_secs());
+        let at = self
+            .clock
+            .now_ms()
+            .saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
+        entry.deadline = Some(at);
+        entry.status.next_refresh_at = Some(at / 1000);
         entry.status.state = KeeperState::BackingOff {
             attempt: entry.failures,
             reason: reason.clone(),
@@ -518,47 +581,26 @@ enum Job {
     Refresh { expected: Option<Option<u64>> },
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
+async fn sleep(nap: Option<Duration>) {
+    match nap {
+        Some(nap) => tokio::time::sleep(nap).await,
         None => std::future::pending().await,
     }
 }
 
-fn unix_now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis()
-        .try_into()
-        .unwrap_or(u64::MAX)
-}
+/// Aborts its task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
-fn unix_now() -> u64 {
-    unix_now_ms() / 1000
-}
-
-/// The monotonic instant of unix second `at` (now, when it has passed).
-fn instant_at(at: u64) -> Instant {
-    let wait = at.saturating_mul(1000).saturating_sub(unix_now_ms());
-    Instant::now() + Duration::from_millis(wait)
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn deadlines_convert_to_the_monotonic_clock() {
-        let now = unix_now();
-        let soon = instant_at(now + 10);
-        let wait = soon - Instant::now();
-        assert!(
-            wait <= Duration::from_secs(10) && wait > Duration::from_secs(8),
-            "{wait:?}"
-        );
-        assert!(instant_at(now.saturating_sub(100)) <= Instant::now());
-    }
+    use tokio::time::Instant;
 
     #[tokio::test]
     async fn a_server_not_signed_in_is_idle_and_sleeps() {

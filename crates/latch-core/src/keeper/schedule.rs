@@ -1,6 +1,7 @@
 //! When the keeper acts, as plain arithmetic the tests can pin down: the refresh at three
-//! quarters of a token's lifetime, and the jittered, capped back-off after a failed refresh.
-//! Kept apart from the task that sleeps on these times so the rules read in one place.
+//! quarters of a token's lifetime, the jittered, capped back-off after a failed refresh, and
+//! how long the keeper sleeps before it looks at the wall clock again. Kept apart from the
+//! task that sleeps on these times so the rules read in one place.
 
 use std::{
     hash::{BuildHasher, Hasher},
@@ -16,6 +17,17 @@ pub(crate) const MAX_RETRY: Duration = Duration::from_secs(300);
 /// Waits vary by up to this share either way (per cent), so machines that lost the network
 /// together do not come back in step.
 pub(crate) const JITTER_PERCENT: u64 = 20;
+
+/// The longest the keeper sleeps while a deadline is pending: its timer runs on the monotonic
+/// clock, which stands still while the machine sleeps, so it looks at the wall clock at least
+/// this often and a deadline slept through is caught up within this time of waking.
+pub(crate) const WALL_CLOCK_CHECK: Duration = Duration::from_secs(60);
+
+/// How long to sleep when the next deadline is unix millisecond `next_ms` and it is `now_ms`:
+/// until then, but at most [`WALL_CLOCK_CHECK`]; nothing when it is due.
+pub(crate) fn nap(next_ms: u64, now_ms: u64) -> Duration {
+    Duration::from_millis(next_ms.saturating_sub(now_ms)).min(WALL_CLOCK_CHECK)
+}
 
 /// When (unix seconds) to refresh a token received at `received_at` that lives `lifetime`
 /// seconds: at [`REFRESH_AT_PERCENT`] of its lifetime. Without `received_at` the lifetime is
@@ -75,6 +87,16 @@ mod tests {
         assert_eq!(refresh_at(Some(1000), None, 1000), None);
         // Short lifetimes round down, never to zero wait past the start.
         assert_eq!(refresh_at(Some(10), Some(4), 10), Some(13));
+    }
+
+    #[test]
+    fn naps_until_the_deadline_but_at_most_a_minute() {
+        assert_eq!(nap(10_500, 10_000), Duration::from_millis(500));
+        // 45 minutes away: look at the wall clock again in a minute.
+        assert_eq!(nap(2_700_000, 0), WALL_CLOCK_CHECK);
+        // Due, or slept through: no wait.
+        assert_eq!(nap(10_000, 10_000), Duration::ZERO);
+        assert_eq!(nap(10_000, 99_000), Duration::ZERO);
     }
 
     #[test]
