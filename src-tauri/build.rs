@@ -31,6 +31,9 @@ fn main() {
             "open_external",
             "start_at_login",
             "set_start_at_login",
+            "update_status",
+            "check_for_updates",
+            "install_update",
         ]),
     ))
     .expect("tauri build script");

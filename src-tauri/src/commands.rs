@@ -6,7 +6,7 @@ use latch_core::{
     app::{
         AppError, CallRecord, ConfigText, DoctorReport, ElicitationAnswer, ExportDone,
         ExportPlanView, FlowInput, ImportReport, ImportSource, Latch, Preset, ProbeView,
-        ServerEntryInput, ServerView, SettingsView, TokenStoreView,
+        ServerEntryInput, ServerView, SettingsView, TokenStoreView, UpdateView,
     },
 };
 use serde_json::Value;
@@ -234,4 +234,24 @@ pub fn set_start_at_login(app: tauri::AppHandle, enabled: bool) -> Result<bool> 
     };
     done.map_err(|e| AppError::new("autostart", format!("Could not change start at login: {e}")))?;
     Ok(enabled)
+}
+
+/// The update check's state (`off` when no update address is set).
+#[tauri::command]
+pub fn update_status(updates: State<'_, crate::update::Updates>) -> UpdateView {
+    updates.view()
+}
+
+/// Ask the update manifest now (no request when updates are off).
+#[tauri::command]
+pub async fn check_for_updates(app: tauri::AppHandle) -> UpdateView {
+    crate::update::check_and_tell(&app).await
+}
+
+/// Install the verified release on offer and restart into it.
+#[tauri::command]
+pub async fn install_update(app: tauri::AppHandle) -> Result<()> {
+    crate::update::install_and_restart(&app)
+        .await
+        .map_err(|message| AppError::new("update", message))
 }

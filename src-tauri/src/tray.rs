@@ -1,6 +1,7 @@
 //! The tray icon: one line per server with its status, "Refresh now", "Open Latch" and
-//! "Quit". The icon turns orange when a server needs the person, and a desktop notification
-//! says which. Closing the window only hides it; "Quit" ends Latch.
+//! "Quit", with "Latch X.Y is available" above them when a verified update is on offer. The
+//! icon turns orange when a server needs the person, and a desktop notification says which.
+//! Closing the window only hides it; "Quit" ends Latch.
 
 use std::{
     collections::BTreeMap,
@@ -54,6 +55,7 @@ pub fn create(app: &AppHandle, latch: &Latch) -> tauri::Result<()> {
         .on_menu_event(|app, event| match event.id().as_ref() {
             "open" => show_main_window(app),
             "refresh" => refresh_now(app),
+            "update" => crate::update::on_tray_click(app),
             "quit" => {
                 QUITTING.store(true, Ordering::SeqCst);
                 app.exit(0);
@@ -110,6 +112,11 @@ pub fn on_event(app: &AppHandle, event: &AppEvent) {
     rebuild(app);
 }
 
+/// Rebuild the menu (the update line changed).
+pub fn refresh(app: &AppHandle) {
+    rebuild(app);
+}
+
 fn rebuild(app: &AppHandle) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
@@ -143,6 +150,19 @@ fn icon(attention: bool) -> Image<'static> {
 
 fn build_menu(app: &AppHandle) -> tauri::Result<Menu<tauri::Wry>> {
     let menu = Menu::new(app)?;
+    if let Some(label) = app
+        .try_state::<crate::update::Updates>()
+        .and_then(|updates| updates.tray_label())
+    {
+        menu.append(&MenuItem::with_id(
+            app,
+            "update",
+            label,
+            true,
+            None::<&str>,
+        )?)?;
+        menu.append(&PredefinedMenuItem::separator(app)?)?;
+    }
     let lines = app
         .try_state::<TrayState>()
         .map(|s| s.lines.lock().unwrap().clone())

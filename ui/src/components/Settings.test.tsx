@@ -14,6 +14,7 @@ describe("the servers file editor", () => {
     store.update(() => initialState());
     vi.mocked(api.settings).mockReset().mockReturnValue(new Promise(() => {}));
     vi.mocked(api.startAtLogin).mockReset().mockResolvedValue(false);
+    vi.mocked(api.updateStatus).mockReset().mockResolvedValue({ state: "off" });
     vi.mocked(api.saveConfig).mockReset().mockResolvedValue([]);
   });
 

@@ -1,5 +1,5 @@
 // Settings: the servers file as text (Save keeps the text when it doesn't parse and says
-// where), import from other apps, and where tokens are kept.
+// where), import from other apps, where tokens are kept, and updates.
 import { useEffect, useId, useState } from "react";
 import type { ImportReport } from "../bindings/ImportReport";
 import type { ImportSource } from "../bindings/ImportSource";
@@ -8,6 +8,7 @@ import * as api from "../tauri/api";
 import { actions } from "../state/actions";
 import { store, upsertServer, useStore } from "../state/store";
 import { KeepInFileButton, NO_KEYCHAIN, START_KEYCHAIN } from "./KeychainConsent";
+import { UpdatesCard } from "./Updates";
 import { UseInDialog } from "./UseInDialog";
 
 const SOURCES: { id: ImportSource; label: string }[] = [
@@ -142,6 +143,8 @@ export function SettingsPanel() {
         </label>
         {autostartError && <p className="field-error">{autostartError}</p>}
       </section>
+
+      <UpdatesCard />
 
       <section className="card">
         <h2>Import servers</h2>

@@ -18,6 +18,7 @@ import type { ServerView } from "../bindings/ServerView";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { TokenStoreView } from "../bindings/TokenStoreView";
 import type { ToolView } from "../bindings/ToolView";
+import type { UpdateView } from "../bindings/UpdateView";
 import type { JsonValue } from "../bindings/serde_json/JsonValue";
 
 /** Every command rejects with an AppError; anything else (a shell bug) is wrapped into one. */
@@ -75,6 +76,12 @@ export const keepSignInsInFile = () => call<TokenStoreView>("keep_sign_ins_in_fi
 export const answerElicitation = (id: string, answer: ElicitationAnswer) => call<void>("answer_elicitation", { id, answer });
 export const startAtLogin = () => call<boolean>("start_at_login");
 export const setStartAtLogin = (enabled: boolean) => call<boolean>("set_start_at_login", { enabled });
+/** The update check as it stands (`off`: no update address is set, Latch never asks). */
+export const updateStatus = () => call<UpdateView>("update_status");
+/** Ask the update address now; a newer release is offered only once its download verified. */
+export const checkForUpdates = () => call<UpdateView>("check_for_updates");
+/** Install the release on offer (only where `canInstall`) and restart Latch into it. */
+export const installUpdate = () => call<void>("install_update");
 /** Opens http(s) URLs only; callers confirm with the person first (see OpenLink). */
 export const openExternal = (url: string) => {
   if (!/^https?:\/\//i.test(url)) return Promise.reject<void>({ kind: "badUrl", message: "Latch opens only web links (http or https)." });

@@ -1,9 +1,17 @@
-// Subscribes to the shell's one event channel, `latch://event`.
+// Subscribes to the shell's event channels: `latch://event` (the core's events) and
+// `latch://update` (the update check's state).
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppEvent } from "../bindings/AppEvent";
+import type { UpdateView } from "../bindings/UpdateView";
 
 export const EVENT_NAME = "latch://event";
 
 export function onAppEvent(handler: (event: AppEvent) => void): Promise<UnlistenFn> {
   return listen<AppEvent>(EVENT_NAME, (e) => handler(e.payload));
+}
+
+export const UPDATE_EVENT_NAME = "latch://update";
+
+export function onUpdate(handler: (view: UpdateView) => void): Promise<UnlistenFn> {
+  return listen<UpdateView>(UPDATE_EVENT_NAME, (e) => handler(e.payload));
 }

@@ -306,6 +306,42 @@ pub struct SettingsView {
     pub version: String,
 }
 
+/// The desktop app's update check, as the Settings page and the tray show it. The app offers
+/// only a release whose download verified against its signing key.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(tag = "state", rename_all = "camelCase")]
+#[ts(export)]
+pub enum UpdateView {
+    /// No update address (or no signing key) is set: Latch never asks.
+    Off,
+    /// Asking the update address, or verifying what it offered.
+    Checking,
+    /// The newest release is the one running.
+    #[serde(rename_all = "camelCase")]
+    UpToDate {
+        /// When Latch last asked, unix seconds.
+        #[ts(type = "number")]
+        checked_at: u64,
+    },
+    /// A newer release whose download verified.
+    #[serde(rename_all = "camelCase")]
+    Available {
+        version: String,
+        notes: Option<String>,
+        /// Latch can install it itself (an AppImage); otherwise the person downloads it
+        /// (a .deb or .rpm goes through the system's package tools).
+        can_install: bool,
+        /// Where the release is downloaded from (the update manifest's link).
+        download_url: String,
+    },
+    /// Downloading, verifying again and installing `version`.
+    #[serde(rename_all = "camelCase")]
+    Installing { version: String },
+    /// The check, the download or the install failed, in a sentence; nothing was installed.
+    #[serde(rename_all = "camelCase")]
+    Failed { message: String },
+}
+
 /// Where sign-ins are kept, and whether they can be kept at all.
 #[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
