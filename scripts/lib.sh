@@ -27,6 +27,12 @@ APT_PACKAGES=("${APP_APT_PACKAGES[@]}")
 APT_PACKAGES+=(webkit2gtk-driver xvfb xauth dbus-x11)
 # scripts/with-keyring (the Secret Service keychain test): dbus-run-session, GNOME Keyring, gdbus.
 APT_PACKAGES+=(dbus dbus-daemon gnome-keyring libglib2.0-bin)
+# crates/latch-cli/tests/sleep_wake.rs: fake logind and NetworkManager on a private system bus.
+APT_PACKAGES+=(python3-dbusmock)
+# scripts/package and scripts/package-test: rpm to read the .rpm's contents and requirements,
+# desktop-file-validate, xdg-mime and gio to register and open the latch:// handler.
+PACKAGE_APT_PACKAGES=(rpm desktop-file-utils xdg-utils libglib2.0-bin xvfb xauth dbus x11-utils)
+APT_PACKAGES+=("${PACKAGE_APT_PACKAGES[@]}")
 
 log() { printf '%s\n' "$*"; }
 warn() { printf '%s\n' "$*" >&2; }

@@ -1,12 +1,14 @@
 //! Latch's desktop app: the thin Tauri shell over `latch-core`. It starts the bundled demo
 //! server, hands the UI's commands to the core, forwards the core's events to the window,
 //! keeps a tray icon (closing the window leaves Latch and its token keeper running), and
-//! receives `latch://` deep links — a second launch hands its URL to the first instance.
+//! receives `latch://` deep links — a second launch hands its URL to the first instance — and
+//! checks for signed updates (`update`).
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
 mod tray;
+mod update;
 
 use latch_core::{app::Latch, auth::BrowserMode};
 use tauri::{Emitter, Manager};
@@ -14,6 +16,9 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 /// The event every core → UI message travels on.
 pub const EVENT: &str = "latch://event";
+
+/// The argument start-at-login passes: start in the tray with the window hidden.
+const HIDDEN_ARG: &str = "--hidden";
 
 fn main() {
     // Log lines go to $LATCH_HOME/logs/latch.log (and to stderr when RUST_LOG is set).
@@ -29,9 +34,18 @@ fn main() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            // Start at login writes `Exec=<this binary> --hidden` (on Linux
+            // ~/.config/autostart/Latch.desktop): Latch starts in the tray, without its window.
+            Some(vec![HIDDEN_ARG]),
         ))
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(|app| {
+            // The window starts hidden (tauri.conf.json) and shows unless started at login.
+            if std::env::args().any(|arg| arg == HIDDEN_ARG) {
+                tracing::info!("started at login: the window stays hidden, Latch is in the tray");
+            } else if let Some(window) = app.get_webview_window("main") {
+                let _ = window.show();
+            }
             let demo = tauri::async_runtime::block_on(start_demo());
             let demo_url = demo.as_ref().map(latch_demo::DemoServer::url);
             let latch = tauri::async_runtime::block_on(async {
@@ -52,6 +66,7 @@ fn main() {
             forward_events(app.handle().clone(), &latch);
             tray::create(app.handle(), &latch)?;
             deep_links(app.handle());
+            update::start(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -95,6 +110,9 @@ fn main() {
             commands::open_external,
             commands::start_at_login,
             commands::set_start_at_login,
+            commands::update_status,
+            commands::check_for_updates,
+            commands::install_update,
         ])
         .build(tauri::generate_context!());
     match result {
@@ -177,6 +195,9 @@ fn deep_links(app: &tauri::AppHandle) {
     let handle = app.clone();
     app.deep_link().on_open_url(move |event| {
         for url in event.urls() {
+            // Never the query: it carries the authorization code.
+            let host = url.host_str().unwrap_or_default();
+            tracing::info!("a latch:// link arrived: latch://{host}{}", url.path());
             let url = url.to_string();
             tauri::async_runtime::spawn(async move {
                 if !latch_core::auth::deliver_callback(&url).await {

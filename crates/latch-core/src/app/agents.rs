@@ -39,16 +39,22 @@ impl Latch {
 
 /// The `latch` command: beside the running binary, else the first on `PATH`; absolute and
 /// with symlinks resolved, since the other app starts it without Latch's environment.
+/// Installed from the .deb or .rpm, that is `/usr/bin/latch` beside `/usr/bin/latch-app`.
 pub fn find_latch_binary() -> Option<PathBuf> {
-    let name = format!("latch{}", std::env::consts::EXE_SUFFIX);
     let me = std::env::current_exe()
         .ok()
         .and_then(|p| p.canonicalize().ok());
+    find_latch_from(me, std::env::var_os("PATH"))
+}
+
+/// [`find_latch_binary`] for a given running binary (canonical) and `PATH`.
+fn find_latch_from(me: Option<PathBuf>, path: Option<std::ffi::OsString>) -> Option<PathBuf> {
+    let name = format!("latch{}", std::env::consts::EXE_SUFFIX);
     let beside = me
         .as_deref()
         .and_then(Path::parent)
         .map(|dir| dir.join(&name));
-    let on_path: Vec<PathBuf> = std::env::var_os("PATH")
+    let on_path: Vec<PathBuf> = path
         .map(|p| std::env::split_paths(&p).map(|d| d.join(&name)).collect())
         .unwrap_or_default();
     beside
@@ -219,6 +225,42 @@ mod tests {
         let e = apply(&c, ImportSource::Claude, &[], None, Some(&file), "").unwrap_err();
         assert_eq!(e.kind, "latchNotFound");
         assert!(!file.exists());
+    }
+
+    #[cfg(unix)]
+    fn executable(path: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_installed_app_finds_the_latch_command_beside_it_before_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let app = root.join("usr/bin/latch-app");
+        let installed = root.join("usr/bin/latch");
+        let elsewhere = root.join("home/.cargo/bin/latch");
+        executable(&app);
+        executable(&installed);
+        executable(&elsewhere);
+        let path = Some(elsewhere.parent().unwrap().as_os_str().to_owned());
+        assert_eq!(
+            find_latch_from(Some(app.clone()), path.clone()),
+            Some(installed.clone())
+        );
+        // Not beside it (a development build): the one on PATH.
+        std::fs::remove_file(&installed).unwrap();
+        assert_eq!(
+            find_latch_from(Some(app.clone()), path),
+            Some(elsewhere.clone())
+        );
+        // Not executable, or nowhere: none.
+        std::fs::remove_file(&elsewhere).unwrap();
+        std::fs::write(&installed, "").unwrap();
+        assert_eq!(find_latch_from(Some(app), None), None);
     }
 
     #[test]
