@@ -92,29 +92,6 @@ async fn sleep_until_unix(at: f64) {
     }
 }
 
-/// The next keeper event (TokenRefreshed, NeedsSignIn, RefreshFailed) within `within`.
-async fn next_keeper_event(listener: &mut broadcast::Receiver<Event>, within: Duration) -> Event {
-    tokio::time::timeout(within, async {
-        loop {
-            match listener.recv().await.expect("the bus is open") {
-                event @ (Event::TokenRefreshed { .. }
-                | Event::NeedsSignIn { .. }
-                | Event::RefreshFailed { .. }) => return event,
-                _ => continue,
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no keeper event within {within:?}"))
-}
-
-/// No keeper event for `during`.
-async fn quiet(listener: &mut broadcast::Receiver<Event>, during: Duration) {
-    if let Ok(event) = tokio::time::timeout(during, next_keeper_event(listener, during * 2)).await {
-        panic!("unexpected event: {event:?}");
-    }
-}
-
 /// The keeper's status of `oidc` once it has looked at the store.
 async fn settled_status(keeper: &Keeper) -> KeeperStatus {
     for _ in 0..500 {
@@ -157,7 +134,7 @@ async fn refreshes_before_expiry_so_the_cli_needs_no_refresh_of_its_own() {
     assert_eq!(next, expiry - 10 + 7, "at 75 % of the lifetime: {status:?}");
     assert_eq!(status.expires_at, Some(expiry));
 
-    let event = next_keeper_event(&mut listener, Duration::from_secs(15)).await;
+    let event = common::next_keeper_event(&mut listener, Duration::from_secs(15)).await;
     let refreshed_at = now();
     let Event::TokenRefreshed { server, expires_at } = event else {
         panic!("expected a refresh, got {event:?}");
@@ -206,7 +183,7 @@ async fn one_refresh_per_lifetime_over_several_lifetimes() {
         let left = (started + window - now()).max(0.0);
         match tokio::time::timeout(
             Duration::from_secs_f64(left),
-            next_keeper_event(&mut listener, Duration::from_secs(TTL * 2)),
+            common::next_keeper_event(&mut listener, Duration::from_secs(TTL * 2)),
         )
         .await
         {
@@ -289,7 +266,7 @@ async fn when_the_cli_refreshed_first_the_keeper_only_reschedules() {
     assert!(listener.try_recv().is_err(), "nothing to announce");
 
     // And it refreshes that token on time.
-    match next_keeper_event(&mut listener, Duration::from_secs(12)).await {
+    match common::next_keeper_event(&mut listener, Duration::from_secs(12)).await {
         Event::TokenRefreshed { .. } => {}
         other => panic!("expected a refresh, got {other:?}"),
     }
@@ -314,7 +291,7 @@ async fn a_refused_refresh_token_means_needs_sign_in_once_and_no_retries() {
 
     // The restored token is past 75 % of its lifetime: the keeper refreshes at once.
     let (keeper, mut listener) = keeper_for(&peer, home);
-    let event = next_keeper_event(&mut listener, Duration::from_secs(15)).await;
+    let event = common::next_keeper_event(&mut listener, Duration::from_secs(15)).await;
     let Event::NeedsSignIn { server, reason } = event else {
         panic!("expected needs sign-in, got {event:?}");
     };
@@ -346,9 +323,9 @@ async fn a_refused_refresh_token_means_needs_sign_in_once_and_no_retries() {
     // No loop: longer than the first back-off, and "Refresh now" as well, send nothing and
     // announce nothing new.
     let requests = refresh_requests(&peer);
-    quiet(&mut listener, Duration::from_secs(6)).await;
+    common::quiet_keeper(&mut listener, Duration::from_secs(6)).await;
     keeper.refresh_now();
-    quiet(&mut listener, Duration::from_secs(1)).await;
+    common::quiet_keeper(&mut listener, Duration::from_secs(1)).await;
     assert_eq!(refresh_requests(&peer), requests, "{}", peer.stats());
     assert!(matches!(
         settled_status(&keeper).await.state,
@@ -369,7 +346,7 @@ async fn an_unreachable_sign_in_server_means_back_off_and_the_grant_is_kept() {
     let mut retries = Vec::new();
     let mut at = Vec::new();
     for _ in 0..2 {
-        match next_keeper_event(&mut listener, Duration::from_secs(20)).await {
+        match common::next_keeper_event(&mut listener, Duration::from_secs(20)).await {
             Event::RefreshFailed {
                 server,
                 reason,
@@ -459,7 +436,7 @@ async fn client_credentials_are_exchanged_again_ahead_of_expiry_until_the_secret
     keeper.watch("oidc", target);
     let first = metadata(home).expires_at.unwrap();
     for round in 1..=2 {
-        match next_keeper_event(&mut listener, Duration::from_secs(10)).await {
+        match common::next_keeper_event(&mut listener, Duration::from_secs(10)).await {
             Event::TokenRefreshed { expires_at, .. } => {
                 assert!(expires_at.unwrap() > first, "round {round}");
             }
@@ -471,7 +448,7 @@ async fn client_credentials_are_exchanged_again_ahead_of_expiry_until_the_secret
     // The secret is rotated at the authorization server: the next exchange is refused, and
     // the keeper says what to do — once.
     let rotated = peer.rotate_secret(&client_id);
-    let event = next_keeper_event(&mut listener, Duration::from_secs(10)).await;
+    let event = common::next_keeper_event(&mut listener, Duration::from_secs(10)).await;
     let Event::NeedsSignIn { reason, .. } = event else {
         panic!("expected needs sign-in, got {event:?}");
     };
@@ -480,7 +457,7 @@ async fn client_credentials_are_exchanged_again_ahead_of_expiry_until_the_secret
         "{reason}"
     );
     let requests = exchanges(&peer);
-    quiet(&mut listener, Duration::from_secs(6)).await;
+    common::quiet_keeper(&mut listener, Duration::from_secs(6)).await;
     assert_eq!(exchanges(&peer), requests, "no retries: {}", peer.stats());
     // The last token is still stored (it was good until it expired).
     assert!(metadata(home).has_access_token);

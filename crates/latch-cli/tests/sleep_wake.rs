@@ -250,29 +250,6 @@ async fn sleep_through_the_deadline(keeper: &Keeper, clock: &WallClock) {
     clock.set_ahead(Duration::from_millis(deadline + 1_000 - now_ms()));
 }
 
-/// The next keeper event within `within`.
-async fn next_event(listener: &mut broadcast::Receiver<Event>, within: Duration) -> Event {
-    tokio::time::timeout(within, async {
-        loop {
-            match listener.recv().await.expect("the bus is open") {
-                event @ (Event::TokenRefreshed { .. }
-                | Event::NeedsSignIn { .. }
-                | Event::RefreshFailed { .. }) => return event,
-                _ => continue,
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no keeper event within {within:?}"))
-}
-
-/// No keeper event for `during`.
-async fn quiet(listener: &mut broadcast::Receiver<Event>, during: Duration) {
-    if let Ok(event) = tokio::time::timeout(during, next_event(listener, during * 2)).await {
-        panic!("unexpected event: {event:?}");
-    }
-}
-
 fn refresh_requests(peer: &OidcPeer) -> u64 {
     peer.stats()["tokenRequests"]["refresh_token"]
         .as_u64()
@@ -334,7 +311,7 @@ fn the_keeper_on_a_private_system_bus() {
 
         let woke = Instant::now();
         emit(LOGIND, "org.freedesktop.login1.Manager", "PrepareForSleep", "b", "[<false>]");
-        let event = next_event(&mut listener, Duration::from_secs(30)).await;
+        let event = common::next_keeper_event(&mut listener, Duration::from_secs(30)).await;
         let after_wake = woke.elapsed();
         clock.set_ahead(Duration::ZERO);
         assert!(matches!(event, Event::TokenRefreshed { .. }), "{event:?}");
@@ -344,7 +321,7 @@ fn the_keeper_on_a_private_system_bus() {
         );
         // Exactly one: a second wake finds nothing due.
         emit(LOGIND, "org.freedesktop.login1.Manager", "PrepareForSleep", "b", "[<false>]");
-        quiet(&mut listener, Duration::from_secs(2)).await;
+        common::quiet_keeper(&mut listener, Duration::from_secs(2)).await;
         let stats = peer.stats();
         assert_eq!(stats["tokenRequests"]["refresh_token"], 1, "{stats}");
         assert_eq!(stats["tokenSuccesses"]["refresh_token"], 1, "{stats}");
@@ -354,7 +331,7 @@ fn the_keeper_on_a_private_system_bus() {
         drop(peer);
         keeper.refresh_now();
         let Event::RefreshFailed { reason, retry_in_secs, .. } =
-            next_event(&mut listener, Duration::from_secs(30)).await
+            common::next_keeper_event(&mut listener, Duration::from_secs(30)).await
         else {
             panic!("expected a failed refresh");
         };
@@ -366,7 +343,7 @@ fn the_keeper_on_a_private_system_bus() {
         // Connected (70): tried again at once.
         let online = Instant::now();
         emit(NETWORK_MANAGER, "org.freedesktop.NetworkManager", "StateChanged", "u", "[<uint32 70>]");
-        let event = next_event(&mut listener, Duration::from_secs(30)).await;
+        let event = common::next_keeper_event(&mut listener, Duration::from_secs(30)).await;
         let (after_network, since_failure) = (online.elapsed(), failed.elapsed());
         assert!(matches!(event, Event::RefreshFailed { .. }), "{event:?}");
         eprintln!(
@@ -394,7 +371,7 @@ async fn without_a_signal_the_wall_clock_check_catches_up_within_a_minute() {
     sleep_through_the_deadline(&keeper, &clock).await;
     // The deadline passed a second ago on the keeper's clock; its timer is minutes away.
     let missed = Instant::now() - Duration::from_secs(1);
-    let event = next_event(&mut listener, Duration::from_secs(90)).await;
+    let event = common::next_keeper_event(&mut listener, Duration::from_secs(90)).await;
     let caught_up = missed.elapsed();
     clock.set_ahead(Duration::ZERO);
     assert!(matches!(event, Event::TokenRefreshed { .. }), "{event:?}");

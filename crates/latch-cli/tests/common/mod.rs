@@ -374,3 +374,32 @@ pub async fn add_concurrently(connection: &std::sync::Arc<latch_core::Connection
         );
     }
 }
+
+/// The next keeper event (TokenRefreshed, NeedsSignIn, RefreshFailed) within `within`.
+pub async fn next_keeper_event(
+    listener: &mut tokio::sync::broadcast::Receiver<latch_core::Event>,
+    within: Duration,
+) -> latch_core::Event {
+    tokio::time::timeout(within, async {
+        loop {
+            match listener.recv().await.expect("the bus is open") {
+                event @ (latch_core::Event::TokenRefreshed { .. }
+                | latch_core::Event::NeedsSignIn { .. }
+                | latch_core::Event::RefreshFailed { .. }) => return event,
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no keeper event within {within:?}"))
+}
+
+/// No keeper event for `during`.
+pub async fn quiet_keeper(
+    listener: &mut tokio::sync::broadcast::Receiver<latch_core::Event>,
+    during: Duration,
+) {
+    if let Ok(event) = tokio::time::timeout(during, next_keeper_event(listener, during * 2)).await {
+        panic!("unexpected event: {event:?}");
+    }
+}
