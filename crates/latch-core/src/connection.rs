@@ -17,8 +17,8 @@ use rmcp::{RoleClient, ServiceExt, service::RunningService};
 use serde::Serialize;
 use tokio::sync::RwLock;
 
-pub(crate) use error::chain as error_chain;
 pub use error::{ConnectError, without_type_paths};
+pub(crate) use error::{chain as error_chain, network_reason};
 pub(crate) use handler::{LatchHandler, Relay, RunningCall, Shared};
 pub(crate) use http::GrantClient;
 pub(crate) use http::client as http_client;

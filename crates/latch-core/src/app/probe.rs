@@ -54,8 +54,8 @@ pub async fn probe(url: &str) -> ProbeView {
         Ok(response) => response,
         Err(error) => {
             view.summary = format!(
-                "Latch could not reach {host} ({}). Check the address and that you are online.",
-                crate::connection::error_chain(&error.without_url())
+                "Latch could not reach {host}: {}. Check the address and that you are online.",
+                crate::connection::network_reason(&error)
             );
             return view;
         }

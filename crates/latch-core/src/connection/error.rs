@@ -233,13 +233,7 @@ fn unreachable_reason(error: &(dyn std::error::Error + 'static)) -> Option<Strin
             || e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
     });
-    // The innermost cause says it best ("Connection refused (os error 111)").
-    connect_failed.then(|| {
-        causes
-            .last()
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| "connection failed".to_owned())
-    })
+    connect_failed.then(|| plain::network_reason(&causes))
 }
 
 /// The token store's own words when it failed under the transport (a refreshed grant that
@@ -318,3 +312,8 @@ fn http_status(error: &(dyn std::error::Error + 'static)) -> Option<(u16, String
 
 #[cfg(test)]
 mod tests;
+
+/// Why `error` (a request that did not reach its server) failed, in plain words.
+pub(crate) fn network_reason(error: &reqwest::Error) -> String {
+    plain::network_reason(&causes(error))
+}

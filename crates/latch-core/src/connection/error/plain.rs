@@ -355,3 +355,47 @@ pub(crate) fn without_url_queries(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Why a request did not reach the server, from its chain of causes (outermost first), in
+/// words: the name not found, nothing listening, no answer in time, a certificate refused —
+/// not the HTTP stack's "error sending request: client error (Connect): dns error: …".
+pub(crate) fn network_reason(causes: &[&(dyn std::error::Error + 'static)]) -> String {
+    let refused = causes.iter().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    let timed_out = causes.iter().any(|e| {
+        e.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    });
+    let said = |words: &[&str]| {
+        causes.iter().any(|e| {
+            let text = e.to_string().to_ascii_lowercase();
+            words.iter().any(|w| text.contains(w))
+        })
+    };
+    if refused {
+        "nothing answered there (connection refused)".to_owned()
+    } else if timed_out {
+        "it did not answer in time".to_owned()
+    } else if said(&[
+        "dns error",
+        "failed to lookup address",
+        "name or service not known",
+        "no address associated",
+        "temporary failure in name resolution",
+    ]) {
+        "its name could not be found".to_owned()
+    } else if said(&["certificate", "tls handshake", "invalid peer"]) {
+        "its TLS certificate could not be verified".to_owned()
+    } else {
+        // The innermost cause says the rest best ("Network is unreachable (os error 101)").
+        causes
+            .last()
+            .map(|e| without_type_paths(&e.to_string()))
+            .filter(|text| !text.is_empty())
+            .unwrap_or_else(|| "the connection failed".to_owned())
+    }
+}

@@ -220,3 +220,65 @@ fn a_request_on_an_open_session_fails_in_words() {
         "it answered with a result of the wrong kind"
     );
 }
+
+/// A request that did not reach its server, said in words: a refused port for real (nothing
+/// listens on 127.0.0.1:9), the other causes as the HTTP stack chains them.
+#[tokio::test]
+async fn network_failures_are_said_in_words() {
+    let refused = reqwest::Client::new()
+        .get("http://127.0.0.1:9/mcp")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        network_reason(&refused),
+        "nothing answered there (connection refused)"
+    );
+
+    #[derive(Debug)]
+    struct Wrapped(&'static str, std::io::Error);
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.1)
+        }
+    }
+    let reason = |outer: &'static str, inner: std::io::Error| {
+        let error = Wrapped(outer, inner);
+        plain::network_reason(&causes(&error))
+    };
+    assert_eq!(
+        reason(
+            "client error (Connect)",
+            std::io::Error::other(
+                "dns error: failed to lookup address information: Name or service not known"
+            ),
+        ),
+        "its name could not be found"
+    );
+    assert_eq!(
+        reason(
+            "client error (Connect)",
+            std::io::Error::other("invalid peer certificate: UnknownIssuer"),
+        ),
+        "its TLS certificate could not be verified"
+    );
+    assert_eq!(
+        reason(
+            "client error (Connect)",
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "connection timed out"),
+        ),
+        "it did not answer in time"
+    );
+    assert_eq!(
+        reason(
+            "client error (Connect)",
+            std::io::Error::other("Network is unreachable (os error 101)"),
+        ),
+        "Network is unreachable (os error 101)"
+    );
+}
