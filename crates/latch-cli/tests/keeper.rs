@@ -26,18 +26,9 @@ use latch_core::{
 };
 use tokio::sync::broadcast;
 
-/// `latch ARGS` with `home` as `LATCH_HOME` and the file store, off the async workers.
+/// `latch ARGS`, off the async workers.
 async fn latch(home: &Path, args: &[&str]) -> Output {
-    let home = home.to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        common::latch_command(&home)
-            .args(&args)
-            .output()
-            .expect("latch runs")
-    })
-    .await
-    .unwrap()
+    common::latch_async(home, args).await
 }
 
 /// A peer with tokens living `ttl` seconds, server `oidc` added and signed in.

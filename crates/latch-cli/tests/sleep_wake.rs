@@ -165,18 +165,9 @@ fn emit(
     );
 }
 
-/// `latch ARGS` with `home` as `LATCH_HOME` and the file store, off the async workers.
+/// `latch ARGS`, off the async workers.
 async fn latch(home: &Path, args: &[&str]) -> Output {
-    let home = home.to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        common::latch_command(&home)
-            .args(&args)
-            .output()
-            .expect("latch runs")
-    })
-    .await
-    .unwrap()
+    common::latch_async(home, args).await
 }
 
 /// The peer, a `LATCH_HOME` signed in to it as `oidc`, and a keeper on `clock` watching it.

@@ -403,3 +403,38 @@ pub async fn quiet_keeper(
         panic!("unexpected event: {event:?}");
     }
 }
+
+/// A peer's stdout: its first line (the JSON it announces itself with) arrives on the returned
+/// channel; every later line goes to `log`.
+pub fn first_line_then_log(
+    stdout: std::process::ChildStdout,
+    log: File,
+) -> std::sync::mpsc::Receiver<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(first)) = lines.next() {
+            let _ = tx.send(first);
+        }
+        let mut log = log;
+        for line in lines.map_while(Result::ok) {
+            let _ = writeln!(log, "[stdout] {line}");
+        }
+    });
+    rx
+}
+
+/// `latch ARGS` with `home` as `LATCH_HOME` and the file store, off the async workers.
+pub async fn latch_async(home: &Path, args: &[&str]) -> std::process::Output {
+    let home = home.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        latch_command(&home)
+            .args(&args)
+            .output()
+            .expect("latch runs")
+    })
+    .await
+    .unwrap()
+}

@@ -10,7 +10,7 @@
 use std::{
     collections::HashMap,
     fs::{self, File},
-    io::{BufRead, BufReader, Read, Write},
+    io::{Read, Write},
     net::TcpStream,
     path::PathBuf,
     process::{Child, ChildStdin, Command, ExitStatus, Stdio},
@@ -95,17 +95,7 @@ impl OidcPeer {
 
         // The first stdout line is the JSON; anything after it goes to the log.
         let stdout = child.stdout.take().expect("the peer's stdout");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(first)) = lines.next() {
-                let _ = tx.send(first);
-            }
-            let mut log = log;
-            for line in lines.map_while(Result::ok) {
-                let _ = writeln!(log, "[stdout] {line}");
-            }
-        });
+        let rx = super::first_line_then_log(stdout, log);
 
         let deadline = Instant::now() + START_TIMEOUT;
         let line = loop {

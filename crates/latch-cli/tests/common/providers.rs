@@ -12,7 +12,7 @@
 
 use std::{
     fs::{self, File},
-    io::{BufRead, BufReader, ErrorKind, Write},
+    io::ErrorKind,
     os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, ChildStdin, Command, Stdio},
@@ -201,17 +201,7 @@ impl Peer {
             .unwrap_or_else(|e| panic!("could not start {what}: {e}"));
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("the server's stdout");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(first)) = lines.next() {
-                let _ = tx.send(first);
-            }
-            let mut log = log;
-            for line in lines.map_while(Result::ok) {
-                let _ = writeln!(log, "[stdout] {line}");
-            }
-        });
+        let rx = super::first_line_then_log(stdout, log);
         let mut peer = Peer {
             child,
             stdin,
