@@ -438,3 +438,6 @@ pub async fn latch_async(home: &Path, args: &[&str]) -> std::process::Output {
     .await
     .unwrap()
 }
+
+/// The MCP 2026-07-28 peers of `tests/peers/sdk2/` (TypeScript SDK 2.x, Python SDK 2.x).
+pub mod sdk2;
