@@ -100,28 +100,54 @@ pub fn login_command(name: &str, account: Option<&str>) -> String {
 /// Connect to the server `name` from the config, with the stored sign-in of `account`
 /// (`--account`, checked; `None`: the default account).
 pub async fn connect(name: &str, account: Option<&str>) -> anyhow::Result<Connection> {
+    connect_with(name, account, None).await
+}
+
+/// [`connect`], with `host` answering what the server asks for mid-call (default: forms get
+/// their defaults, the rest is declined).
+pub async fn connect_with(
+    name: &str,
+    account: Option<&str>,
+    host: Option<std::sync::Arc<dyn latch_core::Host>>,
+) -> anyhow::Result<Connection> {
     let account = self::account(account)?;
     let account = account.as_deref();
     let config = load_config()?;
     let server = config.server(name)?;
     let secrets = secret_store()?;
-    match Connection::connect(
-        name,
-        &server,
-        latch_core::app::connect_options_for(&secrets, name, account, &server),
-    )
-    .await
-    {
+    let mut options = latch_core::app::connect_options_for(&secrets, name, account, &server);
+    // One command, one answer: no list-change stream to keep open.
+    options.watch_lists = false;
+    if let Some(host) = host {
+        options.host = host;
+    }
+    match Connection::connect(name, &server, options).await {
         Ok(connection) => Ok(connection),
         Err(error) if error.is_auth_required() => {
             let who = account.map(|a| format!(" as {a}")).unwrap_or_default();
-            // A registration the provider forgot (`invalid_client` on a refresh) is worth
-            // saying: the next sign-in registers Latch again.
-            let forgotten = latch_core::app::grant(&secrets, name, account)
+            let stored = latch_core::app::grant(&secrets, name, account)
                 .load_blocking()
                 .ok()
-                .flatten()
-                .is_some_and(|stored| latch_core::auth::is_forgotten(&stored));
+                .flatten();
+            // The server now names another sign-in provider (SEP-2352): say so, naming it.
+            if let (
+                Some(stored),
+                latch_core::config::ServerConfig::Remote(remote),
+                latch_core::ConnectError::AuthRequired { challenge, .. },
+            ) = (&stored, &server, &error)
+                && let Some(moved) = latch_core::auth::moved_provider(
+                    name,
+                    &remote.url,
+                    challenge.as_deref(),
+                    stored,
+                )
+                .await
+            {
+                anyhow::bail!("{moved} — run `{}`", login_command(name, account));
+            }
+            // A registration the provider forgot (`invalid_client` on a refresh) is worth
+            // saying: the next sign-in registers Latch again.
+            let forgotten = stored.as_ref().is_some_and(latch_core::auth::is_forgotten);
             let why = if forgotten {
                 " (its sign-in server no longer knows Latch's registration; signing in registers Latch again)"
             } else {

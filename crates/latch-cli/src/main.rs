@@ -2,6 +2,7 @@
 //! A thin layer over `latch-core`: it parses words, calls the core, prints the answer
 //! (a table for people, `--json` for scripts) and exits non-zero with one line on failure.
 
+mod ask;
 mod commands;
 mod output;
 
@@ -27,6 +28,10 @@ struct Cli {
     /// the log file, $LATCH_HOME/logs/latch.log).
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Never ask at the terminal: decline what a server asks for mid-call (a form, a page to
+    /// open, a model reply), for scripts. Without a terminal, forms get their defaults.
+    #[arg(long, global = true)]
+    no_input: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -128,8 +133,28 @@ One bridge per account: `latch bridge notion --account work` uses the sign-in ma
     },
 }
 
+/// `latch tools x | head`: when the reader stops early, end the way Unix tools do (quietly,
+/// status 141 as for SIGPIPE) instead of panicking in `println!` — Rust ignores SIGPIPE, and
+/// restoring it would take `unsafe`.
+fn end_quietly_on_a_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        report(info)
+    }));
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    end_quietly_on_a_closed_pipe();
     // The bridge's stderr is the agent's view of the server's log: warnings always go there.
     let stderr = match cli.command {
         Command::Bridge { .. } => latch_core::logging::Stderr::Warnings,
@@ -150,13 +175,14 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
+    let no_input = cli.no_input;
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Servers(command) => commands::servers::run(command, json).await,
             Command::Tools { name, account } => {
                 commands::tools::run(&name, account.as_deref(), json).await
             }
-            Command::Call(args) => commands::call::run(args, json).await,
+            Command::Call(args) => commands::call::run(args, json, no_input).await,
             Command::Login {
                 name,
                 account,

@@ -298,3 +298,29 @@ fn a_servers_file_that_does_not_parse_is_one_line() {
     }
     assert!(log_file(home).contains("the command failed"));
 }
+
+/// `latch servers list | head -0`: the reader is gone before Latch writes. Latch ends the way
+/// Unix tools do — status 141, nothing on stderr — instead of panicking.
+#[test]
+fn a_closed_stdout_ends_latch_quietly() {
+    let home = latch_home();
+    assert_ok(
+        &latch_command(home.path())
+            .args(["servers", "add", "x", "http://127.0.0.1:9/mcp"])
+            .output()
+            .unwrap(),
+    );
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = Command::new(assert_cmd::cargo::cargo_bin("latch"))
+        .args(["servers", "list"])
+        .env("LATCH_HOME", home.path())
+        .env("LATCH_TOKEN_STORE", "file")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("latch runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

@@ -1470,6 +1470,16 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or_default()
 }
 
+/// The dialog's `protocol` (none or empty: `auto`).
+fn protocol_choice(protocol: Option<&str>) -> Result<crate::config::ProtocolChoice> {
+    match protocol {
+        None | Some("") => Ok(Default::default()),
+        Some(p) => p
+            .parse()
+            .map_err(|e: String| AppError::new("invalidServer", e)),
+    }
+}
+
 /// The dialog's entry as a config entry, checked.
 fn entry_to_config(name: &str, entry: ServerEntryInput) -> Result<ServerConfig> {
     crate::config::validate_name(name).map_err(config_error)?;
@@ -1482,6 +1492,7 @@ fn entry_to_config(name: &str, entry: ServerEntryInput) -> Result<ServerConfig> 
                     .map_err(|e: String| AppError::new("invalidServer", e))?,
             };
             ServerConfig::Remote(RemoteServer {
+                protocol: protocol_choice(entry.protocol.as_deref())?,
                 url: url.trim().to_owned(),
                 headers: entry
                     .headers
@@ -1498,6 +1509,7 @@ fn entry_to_config(name: &str, entry: ServerEntryInput) -> Result<ServerConfig> 
             ServerConfig::Command(CommandServer {
                 command: command.trim().to_owned(),
                 args: entry.args,
+                protocol: protocol_choice(entry.protocol.as_deref())?,
                 ..CommandServer::default()
             })
         }

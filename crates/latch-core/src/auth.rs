@@ -9,31 +9,33 @@ mod callback;
 mod client_credentials;
 mod device;
 mod discovery;
-mod endpoints;
 mod forgotten;
 mod headless;
 mod legacy;
-mod resolver;
+mod migration;
+mod probe;
 mod settings;
 mod sign_in;
 mod sign_out;
 mod store;
 
+pub use crate::config::AUTH_KEYS;
+pub use crate::net::check_url_to_open;
+pub use browser::BrowserMode;
 pub(crate) use browser::system_opener;
-pub use browser::{BrowserMode, check_url_to_open};
 pub use callback::{DEEP_LINK_REDIRECT, deliver_callback};
 pub use client_credentials::{
     ClientCredentialsError, ClientProof, NamedCredentials, SigningAlgorithm,
 };
 pub use device::DeviceError;
 pub(crate) use discovery::apply_configured;
-pub(crate) use endpoints::{RedirectRefused, redirect_policy};
 pub use forgotten::is_forgotten;
 pub(crate) use forgotten::{
     client_refused, forget_registration, oauth_error_code, registered_by_latch,
 };
-pub(crate) use resolver::{AddressRefused, CheckedResolver};
-pub use settings::{AUTH_KEYS, AuthSettings, Flow};
+pub use migration::moved_provider;
+pub(crate) use migration::provider_moved;
+pub use settings::{AuthSettings, Flow};
 pub use sign_in::{SignInError, SignInOptions, SignedIn, sign_in};
 pub use sign_out::{SignedOut, sign_out};
 pub use store::SharedCredentialStore;
@@ -74,7 +76,7 @@ pub(crate) fn token_endpoint_failure(
     } else {
         one_line(reason)
     };
-    let shown = endpoints::shown(endpoint);
+    let shown = crate::net::shown(endpoint);
     if guessed {
         format!(
             "Latch tried {shown} and {what} — {server} publishes no sign-in metadata, so give its token URL: `latch servers add {server} URL --client-credentials NAME --token-url URL`, or `auth.tokenUrl` in the servers file"

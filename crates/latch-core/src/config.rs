@@ -27,7 +27,10 @@ pub use export::export;
 pub use file::{ConfigFile, MergeReport};
 pub use import::{Imported, import_app, import_file, import_from_paths};
 pub(crate) use model::check_url;
-pub use model::{CommandServer, RemoteServer, ServerConfig, TransportKind, validate_name};
+pub use model::{
+    AUTH_KEYS, CommandServer, PROTOCOL_VERSIONS, ProtocolChoice, RemoteServer, ServerConfig,
+    TransportKind, validate_name,
+};
 pub use placeholders::{NoSecrets, SecretSource, expand};
 pub use warnings::entry_warnings;
 

@@ -1,10 +1,14 @@
 //! A live session with one MCP server: picking and opening the transport (Streamable HTTP,
-//! legacy HTTP+SSE, or a child process over stdio), the `initialize` handshake, the connection
-//! state published as events, and closing the session properly.
+//! legacy HTTP+SSE, or a child process over stdio), the protocol era ([`era`]: the 2026
+//! stateless wire or the 2025 `initialize` handshake), the connection state published as
+//! events, and closing the session properly.
 
+mod call;
+pub(crate) mod era;
 mod error;
 mod handler;
 mod http;
+mod input_required;
 pub mod sse;
 mod stdio;
 
@@ -13,65 +17,27 @@ use std::{
     time::Duration,
 };
 
-use rmcp::{RoleClient, ServiceExt, service::RunningService};
+use rmcp::{
+    RoleClient,
+    service::{ClientLifecycleMode, RunningService, serve_client_with_lifecycle},
+};
 use serde::Serialize;
 use tokio::sync::RwLock;
 
-pub use error::{ConnectError, without_type_paths};
-pub(crate) use error::{chain as error_chain, network_reason};
+pub use crate::events::{ConnectionState, TransportUsed};
+pub use crate::words::without_type_paths;
+pub use call::{CallError, CallOptions};
+pub use era::memory::EraMemory;
+pub use error::ConnectError;
 pub(crate) use handler::{LatchHandler, Relay, RunningCall, Shared};
 pub(crate) use http::GrantClient;
-pub(crate) use http::client as http_client;
 
 use crate::{
     auth::{AuthSettings, BrowserMode, SharedCredentialStore, SignInOptions, sign_in},
-    config::{NoSecrets, SecretSource, ServerConfig, TransportKind},
+    config::{NoSecrets, ProtocolChoice, SecretSource, ServerConfig, TransportKind},
     events::{Event, EventBus},
     host::{DefaultsHost, Host},
 };
-
-/// Where a connection stands. Published as [`Event::StateChanged`].
-#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
-#[serde(tag = "state", rename_all = "camelCase")]
-#[ts(export)]
-#[non_exhaustive]
-pub enum ConnectionState {
-    Disconnected,
-    Connecting,
-    NeedsSignIn,
-    SigningIn,
-    #[serde(rename_all = "camelCase")]
-    Connected {
-        transport: TransportUsed,
-    },
-    #[serde(rename_all = "camelCase")]
-    Failed {
-        reason: String,
-    },
-}
-
-/// The transport a connection ended up on.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-#[ts(export)]
-pub enum TransportUsed {
-    /// Streamable HTTP (MCP 2025-03-26 and later).
-    StreamableHttp,
-    /// The legacy HTTP+SSE transport (MCP 2024-11-05).
-    Sse,
-    /// A local command speaking MCP over stdin/stdout.
-    Stdio,
-}
-
-impl std::fmt::Display for TransportUsed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::StreamableHttp => "streamable-http",
-            Self::Sse => "sse",
-            Self::Stdio => "stdio",
-        })
-    }
-}
 
 /// How to connect.
 #[derive(Clone)]
@@ -91,6 +57,12 @@ pub struct ConnectOptions {
     /// Sign in when the server asks (401, or 403 `insufficient_scope` for more scopes), this
     /// way; `None` reports [`ConnectError::AuthRequired`] instead.
     pub sign_in: Option<BrowserMode>,
+    /// Where the era each server speaks is remembered between connections (and programs).
+    pub eras: EraMemory,
+    /// Keep a `subscriptions/listen` stream open on 2026-07-28 connections, to hear of list
+    /// changes (the 2025 GET stream needs nothing). Off for one-shot commands: a request they
+    /// would only pay for.
+    pub watch_lists: bool,
 }
 
 impl Default for ConnectOptions {
@@ -103,18 +75,23 @@ impl Default for ConnectOptions {
             handshake_timeout: Duration::from_secs(30),
             credentials: None,
             sign_in: None,
+            eras: EraMemory::none(),
+            watch_lists: true,
         }
     }
 }
 
-/// What the server said about itself in `initialize`.
+/// What the server said about itself (in `server/discover`, or in `initialize`).
 #[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct ServerInfoView {
     pub name: Option<String>,
     pub version: Option<String>,
+    /// The protocol version in use, e.g. `2026-07-28` or `2025-11-25`.
     pub protocol_version: String,
+    /// The 2026 stateless wire (no handshake, no session), as opposed to the 2025 handshake.
+    pub stateless: bool,
     pub instructions: Option<String>,
 }
 
@@ -126,6 +103,8 @@ pub struct Connection {
     pub(crate) next_call_id: std::sync::atomic::AtomicU64,
     /// How to sign in again for more scopes, when the options allow it.
     pub(crate) step_up: Option<StepUp>,
+    /// Ends what runs beside the session (the 2026 list-change listener).
+    background: tokio_util::sync::CancellationToken,
 }
 
 /// What a connection needs to sign in again mid-session (scope step-up).
@@ -136,6 +115,12 @@ pub(crate) struct StepUp {
     pub(crate) options: SignInOptions,
     /// The connection's hold on the grant, told about the new grant after each sign-in.
     pub(crate) client: Option<GrantClient>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.background.cancel();
+    }
 }
 
 impl StepUp {
@@ -225,6 +210,15 @@ impl Connection {
         match result {
             Ok((service, transport)) => {
                 tracing::info!(server = name, %transport, "connected");
+                let background = tokio_util::sync::CancellationToken::new();
+                // The 2026 wire has no GET stream: list changes come on `subscriptions/listen`.
+                if options.watch_lists
+                    && service
+                        .peer_info()
+                        .is_some_and(|i| era::Era::of(&i.protocol_version) == era::Era::Modern)
+                {
+                    era::listen::spawn(service.peer().clone(), shared.clone(), background.clone());
+                }
                 publish(ConnectionState::Connected { transport });
                 Ok(Connection {
                     shared,
@@ -232,6 +226,7 @@ impl Connection {
                     transport,
                     next_call_id: Default::default(),
                     step_up,
+                    background,
                 })
             }
             Err(error) => {
@@ -272,6 +267,9 @@ impl Connection {
                 .get("protocolVersion")
                 .and_then(text)
                 .unwrap_or_default(),
+            stateless: info
+                .as_deref()
+                .is_some_and(|i| era::Era::of(&i.protocol_version) == era::Era::Modern),
             instructions: wire.get("instructions").and_then(text),
         }
     }
@@ -299,6 +297,7 @@ impl Connection {
     /// End the session: `DELETE` for Streamable HTTP, the stream dropped for SSE, the child
     /// process asked to exit (then terminated) and reaped for stdio.
     pub async fn close(mut self) {
+        self.background.cancel();
         match self
             .service
             .close_with_timeout(Duration::from_secs(10))
@@ -342,7 +341,8 @@ fn step_up_for(
     }))
 }
 
-/// Open the transport the config asks for and run `initialize` over it.
+/// Open a session in the era the config asks for, or the one found before, or the one a
+/// probe finds (see [`era`]); remember what was found.
 async fn open(
     name: &str,
     server: &ServerConfig,
@@ -350,21 +350,80 @@ async fn open(
     options: &ConnectOptions,
     auth_client: Option<&GrantClient>,
 ) -> Result<(RunningService<RoleClient, LatchHandler>, TransportUsed), ConnectError> {
+    let choice = match server {
+        ServerConfig::Remote(remote) => &remote.protocol,
+        ServerConfig::Command(command) => &command.protocol,
+    };
+    let in_era = |lifecycle| {
+        open_in(
+            name,
+            server,
+            handler.clone(),
+            options,
+            auth_client,
+            lifecycle,
+        )
+    };
+    let probing = || async {
+        match in_era(era::probe()).await {
+            // Refused in a way only a 2025 server refuses (HTTP 400 to `server/discover`…):
+            // its handshake, on a new connection.
+            Err(error) if error.refused_era() => {
+                tracing::info!(server = name, %error, "the 2026 wire was refused; trying the 2025 handshake");
+                in_era(era::Era::Legacy.lifecycle()).await
+            }
+            other => other,
+        }
+    };
+    let opened = match era::Plan::new(choice, options.eras.recall(name, server)) {
+        era::Plan::Pinned(era) => in_era(era.lifecycle())
+            .await
+            .map_err(|error| error.pinned_to(era.version())),
+        era::Plan::Remembered(era) => match in_era(era.lifecycle()).await {
+            Err(error) if error.refused_era() => {
+                tracing::info!(server = name, %error, "the server no longer speaks MCP {}; finding out again", era.version());
+                options.eras.forget(name);
+                probing().await
+            }
+            other => other,
+        },
+        era::Plan::Probe => probing().await,
+    };
+    if let (Ok((service, _)), ProtocolChoice::Auto) = (&opened, choice)
+        && let Some(info) = service.peer_info()
+    {
+        options
+            .eras
+            .remember(name, server, era::Era::of(&info.protocol_version));
+    }
+    opened
+}
+
+/// Open the transport the config asks for and start a session over it with `lifecycle`.
+async fn open_in(
+    name: &str,
+    server: &ServerConfig,
+    handler: LatchHandler,
+    options: &ConnectOptions,
+    auth_client: Option<&GrantClient>,
+    lifecycle: ClientLifecycleMode,
+) -> Result<(RunningService<RoleClient, LatchHandler>, TransportUsed), ConnectError> {
     match server {
         ServerConfig::Command(command) => {
             let transport = stdio::spawn(name, command, options.secrets.as_ref())?;
-            let service = handler
-                .serve(transport)
+            let service = serve_client_with_lifecycle(handler, transport, lifecycle.clone())
                 .await
-                .map_err(|e| ConnectError::from_init(e, &command.command))?;
+                .map_err(|e| ConnectError::from_handshake(e, &command.command, &lifecycle))?;
             Ok((service, TransportUsed::Stdio))
         }
         ServerConfig::Remote(remote) => {
             let target = http::Target::new(remote, options.secrets.as_ref())?;
+            let streamable = |handler| {
+                http::connect_streamable(&target, handler, options, auth_client, lifecycle.clone())
+            };
             match remote.transport {
                 TransportKind::Http => {
-                    let service =
-                        http::connect_streamable(&target, handler, options, auth_client).await?;
+                    let service = streamable(handler).await?;
                     Ok((service, TransportUsed::StreamableHttp))
                 }
                 TransportKind::Sse => {
@@ -372,11 +431,9 @@ async fn open(
                     Ok((service, TransportUsed::Sse))
                 }
                 TransportKind::Auto => {
-                    // The spec's backwards-compatibility rule: POST `initialize`; when the
-                    // server answers 400, 404 or 405, it is an old server: GET the SSE stream.
-                    match http::connect_streamable(&target, handler.clone(), options, auth_client)
-                        .await
-                    {
+                    // The spec's backwards-compatibility rule: POST first; when the server
+                    // answers 400, 404 or 405, it may be an old server: GET the SSE stream.
+                    match streamable(handler.clone()).await {
                         Ok(service) => Ok((service, TransportUsed::StreamableHttp)),
                         Err(error) if error.suggests_legacy_sse() => {
                             tracing::info!(server = name, %error, "Streamable HTTP refused; trying the legacy SSE transport");

@@ -1,12 +1,54 @@
 //! Events the core publishes while it works — connection state changes, tool-call progress,
-//! tool-list changes, server log lines. The desktop shell forwards them to the UI, the CLI
-//! prints them, the tray shows them. Publishing never blocks: slow listeners lag, they don't
-//! stall a connection.
+//! tool-list changes, server log lines — and the state types they carry. The desktop shell
+//! forwards them to the UI, the CLI prints them, the tray shows them. Publishing never blocks:
+//! slow listeners lag, they don't stall a connection. This module sits below everything that
+//! publishes (auth, connection, keeper) and imports none of them.
 
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::connection::ConnectionState;
+/// Where a connection stands. Published as [`Event::StateChanged`].
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[serde(tag = "state", rename_all = "camelCase")]
+#[ts(export)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    Disconnected,
+    Connecting,
+    NeedsSignIn,
+    SigningIn,
+    #[serde(rename_all = "camelCase")]
+    Connected {
+        transport: TransportUsed,
+    },
+    #[serde(rename_all = "camelCase")]
+    Failed {
+        reason: String,
+    },
+}
+
+/// The transport a connection ended up on.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum TransportUsed {
+    /// Streamable HTTP (MCP 2025-03-26 and later).
+    StreamableHttp,
+    /// The legacy HTTP+SSE transport (MCP 2024-11-05).
+    Sse,
+    /// A local command speaking MCP over stdin/stdout.
+    Stdio,
+}
+
+impl std::fmt::Display for TransportUsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::StreamableHttp => "streamable-http",
+            Self::Sse => "sse",
+            Self::Stdio => "stdio",
+        })
+    }
+}
 
 /// Something that happened on one server's connection.
 #[derive(Debug, Clone, Serialize, PartialEq)]

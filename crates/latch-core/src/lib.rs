@@ -12,13 +12,16 @@ pub mod history;
 pub mod host;
 pub mod keeper;
 pub mod logging;
+mod net;
 pub mod secrets;
 pub mod tools;
+mod words;
 
+pub use connection::{CallError, CallOptions};
 pub use connection::{ConnectError, ConnectOptions, Connection, ConnectionState, TransportUsed};
 pub use events::{Event, EventBus};
 pub use host::{DefaultsHost, ElicitationRequest, ElicitationResponse, Host};
-pub use tools::{CallError, CallOptions, ContentView, ToolResult, ToolView};
+pub use tools::{ContentView, Progress, ToolResult, ToolView};
 
 /// Name and version Latch announces to servers in `initialize`.
 pub const CLIENT_NAME: &str = "latch";

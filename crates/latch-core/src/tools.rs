@@ -1,16 +1,25 @@
-//! A server's tools: listing them (every page, cached until the server says the list
-//! changed), checking arguments against a tool's input schema before anything is sent, and
-//! calling a tool with progress, a timeout that progress resets, and cancellation.
+//! What a server's tool is to Latch: its view (name, schema, annotations), its input schema
+//! compiled for checking arguments before anything is sent, the cached list (kept until the
+//! server says it changed, or its `ttlMs` ends), the arguments typed from `KEY=VALUE` words,
+//! a result in parts, and a call's progress reports. Listing and calling happen on a
+//! connection ([`crate::Connection::call_tool`], in `connection/call.rs`).
 
-mod call;
 pub mod coerce;
 mod list;
 mod result;
 pub mod schema;
 mod view;
 
-pub use call::{CallError, CallOptions, Progress};
 pub use result::{ContentView, ResourceContents, ToolResult};
 pub use view::{ToolAnnotations, ToolView};
 
 pub(crate) use list::ToolList;
+
+/// One progress report of a running call.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub progress: f64,
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}

@@ -9,7 +9,11 @@ export type ServerEntryInput = { url: string | null,
 /**
  * `auto`, `http` or `sse`.
  */
-transport: string | null, headers: Array<HeaderInput>, command: string | null, args: Array<string>, 
+transport: string | null, 
+/**
+ * `auto`, `2026-07-28` or `2025-11-25` (the `"protocol"` key); none is `auto`.
+ */
+protocol?: string, headers: Array<HeaderInput>, command: string | null, args: Array<string>, 
 /**
  * The `auth` object, as in the servers file.
  */

@@ -59,6 +59,7 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
   const [name, setName] = useState(editing?.name ?? "");
   const [nameEdited, setNameEdited] = useState(!!editing);
   const [transport, setTransport] = useState("auto");
+  const [protocol, setProtocol] = useState("auto");
   const [headers, setHeaders] = useState<HeaderInput[]>([]);
   const [command, setCommand] = useState("");
   const [argsLine, setArgsLine] = useState("");
@@ -73,7 +74,7 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
   const [probe, setProbe] = useState<{ status: "idle" | "loading" | "done" | "error"; view?: ProbeView; error?: string }>({ status: "idle" });
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { url: useId(), name: useId(), transport: useId(), command: useId(), args: useId() };
+  const ids = { url: useId(), name: useId(), transport: useId(), protocol: useId(), command: useId(), args: useId() };
   const ccIds = { name: useId(), id: useId(), secret: useId(), tokenUrl: useId(), scopes: useId() };
   const choice = preset ? (preset.signIns.find((c) => c.id === signInChoice) ?? preset.signIns[0] ?? null) : null;
   const clientCredentials = mode === "url" && (preset ? !!choice?.credentials : useClientCredentials);
@@ -202,12 +203,13 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
         ? {
             url: url.trim(),
             transport: transport === "auto" ? null : transport,
+            protocol: protocol === "auto" ? undefined : protocol,
             headers: headers.filter((h) => h.name.trim() !== ""),
             command: null,
             args: [],
             auth: authToWrite(),
           }
-        : { url: null, transport: null, headers: [], command: command.trim(), args: splitArgs(argsLine), auth: null };
+        : { url: null, transport: null, protocol: protocol === "auto" ? undefined : protocol, headers: [], command: command.trim(), args: splitArgs(argsLine), auth: null };
     setSaving(true);
     setError(null);
     try {
@@ -376,8 +378,8 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
         )}
 
         {mode === "url" && (
-          <details className="advanced" open={headers.length > 0 || transport !== "auto" ? true : undefined}>
-            <summary>Advanced: transport and headers</summary>
+          <details className="advanced" open={headers.length > 0 || transport !== "auto" || protocol !== "auto" ? true : undefined}>
+            <summary>Advanced: transport, protocol and headers</summary>
             <div className="field">
               <label className="field-label" htmlFor={ids.transport}>
                 Transport
@@ -386,6 +388,16 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
                 <option value="auto">Automatic (Streamable HTTP, then SSE)</option>
                 <option value="http">Streamable HTTP</option>
                 <option value="sse">HTTP + SSE (older servers)</option>
+              </select>
+            </div>
+            <div className="field">
+              <label className="field-label" htmlFor={ids.protocol}>
+                Protocol version
+              </label>
+              <select id={ids.protocol} value={protocol} onChange={(e) => setProtocol(e.target.value)} data-testid="add-protocol">
+                <option value="auto">Automatic (2026-07-28, then 2025-11-25)</option>
+                <option value="2026-07-28">2026-07-28 only (stateless)</option>
+                <option value="2025-11-25">2025-11-25 only (session)</option>
               </select>
             </div>
             <HeaderRows headers={headers} onChange={setHeaders} />

@@ -30,6 +30,7 @@ export function ServerPanel({ server }: { server: ServerView }) {
           {server.serverInfo && (
             <p className="muted small">
               {server.serverInfo.name ?? "Server"} {server.serverInfo.version ?? ""} · MCP {server.serverInfo.protocolVersion}
+              {server.serverInfo.stateless ? " (stateless)" : ""}
             </p>
           )}
         </div>

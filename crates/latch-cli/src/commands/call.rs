@@ -1,6 +1,7 @@
 //! `latch call NAME TOOL [KEY=VALUE]…`: build the arguments (typed by the tool's schema),
 //! call the tool with a progress bar, cancel on Ctrl-C, print the result — text as text,
-//! images and audio saved to files whose paths are printed.
+//! images and audio saved to files whose paths are printed. What the server asks for
+//! mid-call is asked at the terminal ([`crate::ask`]).
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
@@ -41,9 +42,13 @@ pub struct CallArgs {
     /// Use this account's sign-in (see `latch login NAME --account LABEL`).
     #[arg(long, value_name = "LABEL")]
     pub account: Option<String>,
+    /// Offer this folder to the server when it asks which folders you work in (roots);
+    /// repeat for several. None by default.
+    #[arg(long = "root", value_name = "PATH")]
+    pub roots: Vec<PathBuf>,
 }
 
-pub async fn run(args: CallArgs, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(args: CallArgs, json: bool, no_input: bool) -> anyhow::Result<ExitCode> {
     if args.timeout == 0 {
         bail!("--timeout must be at least 1 second");
     }
@@ -54,7 +59,8 @@ pub async fn run(args: CallArgs, json: bool) -> anyhow::Result<ExitCode> {
         },
         None => Map::new(),
     };
-    let connection = super::connect(&args.name, args.account.as_deref()).await?;
+    let host = crate::ask::TerminalHost::new(no_input, &args.roots)?;
+    let connection = super::connect_with(&args.name, args.account.as_deref(), Some(host)).await?;
     let outcome = async {
         if !args.pairs.is_empty() {
             let tools = connection.list_tools().await?;

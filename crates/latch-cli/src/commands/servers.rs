@@ -14,8 +14,8 @@ use clap::{Subcommand, ValueEnum};
 use latch_core::{
     auth::AuthSettings,
     config::{
-        self, CommandServer, ConfigFile, ExternalApp, NoSecrets, RemoteServer, ServerConfig,
-        TransportKind,
+        self, CommandServer, ConfigFile, ExternalApp, NoSecrets, ProtocolChoice, RemoteServer,
+        ServerConfig, TransportKind,
     },
 };
 use serde_json::json;
@@ -37,6 +37,10 @@ pub enum ServersCommand {
         /// Which HTTP transport to use; `auto` tries Streamable HTTP, then the legacy SSE transport.
         #[arg(long, value_enum, default_value_t = TransportArg::Auto)]
         transport: TransportArg,
+        /// Which MCP protocol version to speak: `auto` tries 2026-07-28 (stateless) and falls
+        /// back to the 2025-11-25 handshake; name one to speak only that.
+        #[arg(long, value_name = "VERSION", default_value = "auto", value_parser = parse_protocol)]
+        protocol: ProtocolChoice,
         /// Run a local command as the server (MCP over stdio). Put it last: every word after it
         /// is the command and its arguments.
         #[arg(long, value_name = "CMD [ARG]...", num_args = 1.., allow_hyphen_values = true)]
@@ -113,6 +117,10 @@ latch servers export claude --print       # print Latch's servers in Claude's fo
     },
 }
 
+fn parse_protocol(text: &str) -> Result<ProtocolChoice, String> {
+    text.parse()
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TransportArg {
     Auto,
@@ -144,6 +152,7 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
             url,
             headers,
             transport,
+            protocol,
             command,
             envs,
             client_credentials,
@@ -163,6 +172,7 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
                     let mut remote = RemoteServer {
                         url,
                         auth: sign_in.auth_entry(),
+                        protocol,
                         ..RemoteServer::default()
                     };
                     remote.headers = pairs(&headers, "--header")?;
@@ -180,6 +190,7 @@ pub async fn run(command: ServersCommand, json: bool) -> anyhow::Result<ExitCode
                     let mut local = CommandServer {
                         command,
                         args: words,
+                        protocol,
                         ..CommandServer::default()
                     };
                     local.env = pairs(&envs, "--env")?;

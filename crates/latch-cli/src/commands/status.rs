@@ -51,6 +51,7 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
         );
         options.connect_attempts = 1;
         options.handshake_timeout = Duration::from_secs(15);
+        options.watch_lists = false;
         match Connection::connect(&name, &server, options).await {
             Ok(connection) => {
                 let state = ConnectionState::Connected {
@@ -146,10 +147,11 @@ pub async fn run(only: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
                         info.as_ref()
                             .map(|i| {
                                 format!(
-                                    "{} {} over {transport} (protocol {})",
+                                    "{} {} over {transport} (MCP {}, {})",
                                     i.name.as_deref().unwrap_or("?"),
                                     i.version.as_deref().unwrap_or(""),
-                                    i.protocol_version
+                                    i.protocol_version,
+                                    if i.stateless { "stateless" } else { "session" }
                                 )
                             })
                             .unwrap_or_default(),

@@ -15,6 +15,7 @@ use crate::{
     ConnectOptions,
     auth::{AuthSettings, BrowserMode, Flow, SharedCredentialStore},
     config::ServerConfig,
+    connection::EraMemory,
     secrets::{
         DEFAULT_ACCOUNT, GrantStore, InvalidAccount, SecretStore, account_label, list_accounts,
         validate_account,
@@ -94,6 +95,7 @@ pub fn connect_options_for(
         secrets: Arc::new(secrets.clone()),
         credentials: Some(grant_store(secrets, name, account)),
         sign_in: signs_in_unattended(secrets, name, server).then_some(BrowserMode::Print),
+        eras: EraMemory::in_home(),
         ..ConnectOptions::default()
     }
 }

@@ -165,6 +165,10 @@ pub struct ServerEntryInput {
     /// `auto`, `http` or `sse`.
     #[serde(default)]
     pub transport: Option<String>,
+    /// `auto`, `2026-07-28` or `2025-11-25` (the `"protocol"` key); none is `auto`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub protocol: Option<String>,
     #[serde(default)]
     pub headers: Vec<HeaderInput>,
     #[serde(default)]

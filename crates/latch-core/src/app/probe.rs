@@ -1,6 +1,7 @@
 //! "What will happen if I add this URL?" — asked before a server is added, answered in plain
-//! words: Latch sends the MCP `initialize` without a token and reads the answer (a 401 and the
-//! sign-in server behind it, a plain answer, an old SSE server, nothing at all).
+//! words: Latch sends the 2026 `server/discover` without a token (and, when the server
+//! answers it the way a 2025 server does, the 2025 `initialize`) and reads the answer (a 401
+//! and the sign-in server behind it, a plain answer, an old SSE server, nothing at all).
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use serde_json::json;
 use url::Url;
 
 use super::dto::ProbeView;
-use crate::{auth::check_url_to_open, connection::http_client};
+use crate::net::{check_url_to_open, client_for};
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -34,28 +35,20 @@ pub async fn probe(url: &str) -> ProbeView {
         }
     };
     let host = host_label(&parsed);
-    let client = http_client(&parsed, false);
-    let initialize = json!({
-        "jsonrpc": "2.0", "id": 0, "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": crate::CLIENT_NAME, "version": crate::CLIENT_VERSION}
+    let client = client_for(&parsed, false);
+    let response = match send_discover(&client, &parsed).await {
+        // Not a 2026 server (or not an MCP server at all): ask the 2025 way.
+        Ok(r) if matches!(r.status().as_u16(), 400 | 404 | 405) => {
+            send_initialize(&client, &parsed).await
         }
-    });
-    let response = client
-        .post(parsed.clone())
-        .header(header::ACCEPT, "application/json, text/event-stream")
-        .json(&initialize)
-        .timeout(PROBE_TIMEOUT)
-        .send()
-        .await;
+        other => other,
+    };
     let response = match response {
         Ok(response) => response,
         Err(error) => {
             view.summary = format!(
                 "Latch could not reach {host}: {}. Check the address and that you are online.",
-                crate::connection::network_reason(&error)
+                crate::words::network_reason(&error)
             );
             return view;
         }
@@ -114,6 +107,49 @@ pub async fn probe(url: &str) -> ProbeView {
         ),
     };
     view
+}
+
+/// The 2026-07-28 `server/discover`, with the request metadata and headers that era asks for.
+async fn send_discover(client: &reqwest::Client, url: &Url) -> reqwest::Result<reqwest::Response> {
+    let discover = json!({
+        "jsonrpc": "2.0", "id": 0, "method": "server/discover",
+        "params": {"_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": crate::CLIENT_NAME, "version": crate::CLIENT_VERSION}
+        }}
+    });
+    client
+        .post(url.clone())
+        .header(header::ACCEPT, "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "server/discover")
+        .json(&discover)
+        .timeout(PROBE_TIMEOUT)
+        .send()
+        .await
+}
+
+/// The 2025 `initialize`.
+async fn send_initialize(
+    client: &reqwest::Client,
+    url: &Url,
+) -> reqwest::Result<reqwest::Response> {
+    let initialize = json!({
+        "jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": crate::CLIENT_NAME, "version": crate::CLIENT_VERSION}
+        }
+    });
+    client
+        .post(url.clone())
+        .header(header::ACCEPT, "application/json, text/event-stream")
+        .json(&initialize)
+        .timeout(PROBE_TIMEOUT)
+        .send()
+        .await
 }
 
 /// Does the server open an SSE stream on GET (the 2024-11-05 transport)?

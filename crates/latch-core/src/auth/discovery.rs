@@ -7,7 +7,8 @@
 use rmcp::transport::auth::{AuthError, AuthorizationManager, AuthorizationMetadata};
 use serde_json::Value;
 
-use super::{AuthSettings, SharedCredentialStore, endpoints, legacy};
+use super::{AuthSettings, SharedCredentialStore, legacy};
+use crate::net::endpoints;
 
 /// What discovery found: the metadata (configured endpoints applied), and whether the server
 /// published any — when it did not, the endpoints are rmcp's guesses (`/authorize`, `/token`

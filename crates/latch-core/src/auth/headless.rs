@@ -8,7 +8,7 @@ use std::sync::Arc;
 use reqwest::{cookie::Jar, redirect::Policy};
 use url::Url;
 
-use super::browser::check_url_to_open;
+use crate::net::check_url_to_open;
 
 const MAX_HOPS: usize = 20;
 
@@ -51,7 +51,7 @@ pub(crate) async fn follow(authorization_url: &str, redirect_uri: &str) -> Resul
         current = check_url_to_open(next.as_str())?;
         // The sign-in pages may not send the agent to this machine or the local network
         // unless they are there themselves, nor ever to a metadata service.
-        super::endpoints::check_hop(&first, &current)
+        crate::net::check_hop(&first, &current)
             .map_err(|e| format!("{} redirected elsewhere: {e}", where_(&first)))?;
     }
     Err(format!(

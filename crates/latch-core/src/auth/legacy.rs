@@ -6,7 +6,7 @@
 use rmcp::transport::auth::AuthorizationMetadata;
 use url::Url;
 
-use super::browser::check_url_to_open;
+use crate::net::check_url_to_open;
 
 /// The largest metadata document read.
 const MAX_METADATA_BYTES: usize = 1024 * 1024;

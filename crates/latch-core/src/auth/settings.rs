@@ -103,25 +103,6 @@ struct Raw {
     redirect: Option<String>,
 }
 
-/// The keys an `auth` entry may hold (camel-cased; `_comment` keys are ignored).
-pub const AUTH_KEYS: &[&str] = &[
-    "type",
-    "credentials",
-    "tokenUrl",
-    "authorizationUrl",
-    "deviceAuthorizationUrl",
-    "deviceAuthorizationEndpoint",
-    "revocationUrl",
-    "clientId",
-    "clientSecret",
-    "clientMetadataUrl",
-    "privateKeyPem",
-    "signingAlgorithm",
-    "scopes",
-    "callbackPort",
-    "redirect",
-];
-
 impl AuthSettings {
     /// The flow to run: the configured one, with `Auto` resolved.
     pub fn effective_flow(&self) -> Flow {

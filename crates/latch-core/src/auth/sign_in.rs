@@ -9,10 +9,8 @@ use rmcp::transport::auth::{AuthError, AuthorizationRequest, AuthorizationSessio
 use url::Url;
 
 use super::{
-    AuthSettings, BrowserMode, Flow, SharedCredentialStore,
-    browser::{check_url_to_open, open_in_system_browser},
-    callback::CallbackListener,
-    headless,
+    AuthSettings, BrowserMode, Flow, SharedCredentialStore, browser::open_in_system_browser,
+    callback::CallbackListener, headless,
 };
 use crate::{
     config::{NoSecrets, SecretSource},
@@ -108,6 +106,13 @@ pub async fn sign_in(
     challenge: Option<&str>,
     options: &SignInOptions,
 ) -> Result<SignedIn, SignInError> {
+    // Started without the server's challenge (`latch login`): ask the server for it, so the
+    // scopes it names are the ones asked for.
+    let probed = match challenge {
+        Some(_) => None,
+        None => super::probe::challenge(url).await,
+    };
+    let challenge = challenge.or(probed.as_deref());
     match options.flow.unwrap_or_else(|| settings.effective_flow()) {
         Flow::ClientCredentials => {
             return super::client_credentials::sign_in(server, url, settings, challenge, options)
@@ -168,6 +173,12 @@ async fn browser(
         .map_err(discovery)?;
     let token_endpoint = metadata.token_endpoint.clone();
     let issuer = metadata.issuer.clone();
+    let cimd_offered = settings.client_metadata_url.is_some()
+        && metadata
+            .additional_fields
+            .get("client_id_metadata_document_supported")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
     manager.set_metadata(metadata);
 
     let mut request = AuthorizationRequest::new(&redirect_uri)
@@ -191,34 +202,36 @@ async fn browser(
     if let Some(metadata_url) = &settings.client_metadata_url {
         request = request.with_client_metadata_url(metadata_url);
     }
-    // Reuse the registration from the last sign-in with this authorization server — but not
-    // when asking for more scopes: some servers bind a registration to its first scopes.
+    // Reuse the registration from the last sign-in with this authorization server — never
+    // one made with another (SEP-2352), and not when asking for more scopes: some servers bind
+    // a registration to its first scopes. A Client ID Metadata Document the server accepts
+    // comes before any registration (SPEC: client identity, in this order).
+    let stored = options.store.load().await.ok().flatten();
+    if let Some(moved) = stored
+        .as_ref()
+        .and_then(|s| super::migration::provider_moved(server, s, issuer.as_deref()))
+    {
+        tracing::warn!(server, from = %moved.from, to = %moved.to, "{moved}");
+    }
     let wants_more_scopes = challenge.is_some_and(|c| c.contains("insufficient_scope"));
     if reuse_registration
-        && settings.client_id.is_none()
         && !wants_more_scopes
-        && let Ok(Some(stored)) = options.store.load().await
-        && same_issuer(stored.issuer.as_deref(), issuer.as_deref())
-        && !stored.client_id.is_empty()
+        && let Some(client_id) =
+            reusable_registration(settings, stored.as_ref(), issuer.as_deref(), cimd_offered)
     {
-        request = request.with_preregistered_client(&stored.client_id);
+        request = request.with_preregistered_client(&client_id);
         reused = true;
     }
-    // Step-up: ask for what we had plus what the server now wants.
-    if challenge.is_some()
-        && let Ok(Some(stored)) = options.store.load().await
+    // Re-authorizing (SEP-2350): what the grant holds plus what is asked for now.
+    if let Some(stored) = &stored
         && !stored.granted_scopes.is_empty()
     {
-        let mut scopes = manager.select_scopes(
-            challenge_scope(challenge).as_deref(),
-            &stored
-                .granted_scopes
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        );
-        scopes.dedup();
-        request = request.with_scopes(scopes);
+        let wanted = if settings.scopes.is_empty() {
+            manager.select_initial_scopes(&[]).await
+        } else {
+            settings.scopes.clone()
+        };
+        request = request.with_scopes(scope_union(&stored.granted_scopes, &wanted));
     }
 
     let session = AuthorizationSession::new(manager, request)
@@ -239,7 +252,7 @@ async fn browser(
             other => discovery(other.to_string()),
         })?;
     let authorization_url = session.get_authorization_url().to_owned();
-    let parsed = check_url_to_open(&authorization_url).map_err(SignInError::UnsafeUrl)?;
+    let parsed = crate::net::check_url_to_open(&authorization_url).map_err(SignInError::UnsafeUrl)?;
     let state = parsed
         .query_pairs()
         .find(|(k, _)| k == "state")
@@ -310,12 +323,35 @@ async fn browser(
     (result, reused)
 }
 
-/// Issuers compare equal up to a trailing slash.
-fn same_issuer(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a.trim_end_matches('/') == b.trim_end_matches('/'),
-        _ => false,
+/// The stored registration to sign in with, if the identity order leaves room for one: not
+/// when a client id is configured or a Client ID Metadata Document is offered (both come
+/// first), and only with the issuer that made it (SEP-2352).
+fn reusable_registration(
+    settings: &AuthSettings,
+    stored: Option<&rmcp::transport::auth::StoredCredentials>,
+    issuer: Option<&str>,
+    cimd_offered: bool,
+) -> Option<String> {
+    if settings.client_id.is_some() || cimd_offered {
+        return None;
     }
+    super::migration::registration_for(stored?, issuer)
+}
+
+/// The scopes of a re-authorization: those the grant holds (or asked for, when the server
+/// did not say what it granted), then the newly wanted ones, each once. `offline_access` is
+/// left to rmcp, which asks for it only when the authorization server lists it.
+fn scope_union(held: &[String], wanted: &[String]) -> Vec<String> {
+    let mut union: Vec<String> = Vec::new();
+    for scope in crate::secrets::scope_list(held.to_vec())
+        .into_iter()
+        .chain(crate::secrets::scope_list(wanted.to_vec()))
+    {
+        if scope != "offline_access" && !union.contains(&scope) {
+            union.push(scope);
+        }
+    }
+    union
 }
 
 impl SignInError {
@@ -333,6 +369,7 @@ impl SignInError {
 }
 
 /// The `scope` parameter of a `WWW-Authenticate` challenge.
+#[cfg(any(test, fuzzing))]
 fn challenge_scope(challenge: Option<&str>) -> Option<String> {
     let challenge = challenge?;
     let lower = challenge.to_ascii_lowercase();
@@ -370,5 +407,61 @@ mod tests {
             Some("read")
         );
         assert_eq!(challenge_scope(Some("Bearer realm=x")), None);
+    }
+
+    #[test]
+    fn a_stored_registration_comes_after_configured_ids_and_cimd_and_stays_with_its_issuer() {
+        use rmcp::transport::auth::StoredCredentials;
+        let stored = StoredCredentials::new("dcr-client".into(), None, Vec::new(), None)
+            .with_issuer(Some("https://as1.example".into()));
+        let plain = AuthSettings::default();
+        let reuse = |settings: &AuthSettings, issuer: &str, cimd: bool| {
+            reusable_registration(settings, Some(&stored), Some(issuer), cimd)
+        };
+        assert_eq!(
+            reuse(&plain, "https://as1.example", false).as_deref(),
+            Some("dcr-client")
+        );
+        // Another issuer never sees it; a CIMD the server accepts or a configured id wins.
+        assert_eq!(reuse(&plain, "https://as2.example", false), None);
+        assert_eq!(reuse(&plain, "https://as1.example", true), None);
+        let configured = AuthSettings {
+            client_id: Some("configured".into()),
+            ..AuthSettings::default()
+        };
+        assert_eq!(reuse(&configured, "https://as1.example", false), None);
+        assert_eq!(
+            reusable_registration(&plain, None, Some("https://as1.example"), false),
+            None
+        );
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn step_up_keeps_what_is_held_and_adds_what_is_asked() {
+        assert_eq!(
+            scope_union(&strings(&["mcp:basic"]), &strings(&["mcp:write"])),
+            ["mcp:basic", "mcp:write"]
+        );
+        // Nothing held is dropped, nothing is asked twice, a scope string is split.
+        assert_eq!(
+            scope_union(
+                &strings(&["read write", "admin"]),
+                &strings(&["write", "delete"])
+            ),
+            ["read", "write", "admin", "delete"]
+        );
+        // offline_access is rmcp's to add, and only when the server lists it.
+        assert_eq!(
+            scope_union(&strings(&["a", "offline_access"]), &strings(&["b"])),
+            ["a", "b"]
+        );
+        assert_eq!(
+            scope_union(&strings(&[""]), &strings(&[])),
+            Vec::<String>::new()
+        );
     }
 }

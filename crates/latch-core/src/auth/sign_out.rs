@@ -12,7 +12,8 @@ use serde_json::Value;
 use url::Url;
 use zeroize::Zeroizing;
 
-use super::{SharedCredentialStore, endpoints};
+use super::SharedCredentialStore;
+use crate::net::endpoints;
 
 /// The most of a refusal's body read for its `error_description`.
 const MAX_REFUSAL_BYTES: usize = 16 * 1024;
@@ -114,7 +115,7 @@ async fn revoke(
     ];
     // The MCP server's client: what names resolve to is judged against the MCP server.
     let origin = Url::parse(url).map_err(|e| e.to_string())?;
-    let mut response = crate::connection::http_client(&origin, false)
+    let mut response = crate::net::client_for(&origin, false)
         .post(endpoint)
         .form(&form)
         .send()
@@ -122,7 +123,7 @@ async fn revoke(
         .map_err(|e| {
             format!(
                 "could not reach the revocation endpoint {shown}: {}",
-                crate::connection::error_chain(&e.without_url())
+                crate::words::chain(&e.without_url())
             )
         })?;
     let status = response.status();

@@ -195,6 +195,7 @@ fn read_entry(value: &Value) -> Result<(ServerConfig, Vec<String>), String> {
             },
             env: string_map(obj, "env")?,
             cwd: string(obj, "cwd")?,
+            protocol: Default::default(),
             extra,
         }),
         Kind::Remote(transport) => ServerConfig::Remote(RemoteServer {
@@ -202,6 +203,7 @@ fn read_entry(value: &Value) -> Result<(ServerConfig, Vec<String>), String> {
             headers: string_map(obj, "headers")?,
             transport,
             auth: obj.get("auth").filter(|v| !v.is_null()).cloned(),
+            protocol: Default::default(),
             extra,
         }),
     };

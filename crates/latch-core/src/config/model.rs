@@ -30,6 +30,8 @@ pub struct RemoteServer {
     pub headers: BTreeMap<String, String>,
     /// Which HTTP transport to use.
     pub transport: TransportKind,
+    /// Which MCP protocol era to speak.
+    pub protocol: ProtocolChoice,
     /// How to sign in, kept as written (typed by the sign-in code).
     pub auth: Option<Value>,
     /// Keys of this entry Latch does not know, kept so they survive a save.
@@ -47,6 +49,8 @@ pub struct CommandServer {
     pub env: BTreeMap<String, String>,
     /// The working directory, if not Latch's own.
     pub cwd: Option<String>,
+    /// Which MCP protocol era to speak.
+    pub protocol: ProtocolChoice,
     /// Keys of this entry Latch does not know, kept so they survive a save.
     pub extra: Map<String, Value>,
 }
@@ -101,10 +105,91 @@ impl FromStr for TransportKind {
     }
 }
 
+/// Which MCP protocol era Latch speaks with a server (`"protocol"` in its entry).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum ProtocolChoice {
+    /// Find out: the 2026-07-28 wire first, the 2025 `initialize` handshake when the server is
+    /// older. What was found is remembered per server.
+    #[default]
+    Auto,
+    /// Only this era: `2026-07-28` (stateless, no handshake) or `2025-11-25` (the
+    /// `initialize` handshake, where the server may settle on an older 2025 or 2024 version).
+    Pinned(String),
+}
+
+/// The protocol versions `"protocol"` may name, newest first.
+pub const PROTOCOL_VERSIONS: [&str; 2] = ["2026-07-28", "2025-11-25"];
+
+impl ProtocolChoice {
+    /// The name used in the file and on the command line.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Auto => "auto",
+            Self::Pinned(version) => version,
+        }
+    }
+}
+
+impl fmt::Display for ProtocolChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProtocolChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            v if PROTOCOL_VERSIONS.contains(&v) => Ok(Self::Pinned(v.to_owned())),
+            other => Err(format!(
+                "unknown protocol `{other}` — use auto, or one of {}",
+                PROTOCOL_VERSIONS.join(", ")
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ProtocolChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for ProtocolChoice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Keys with a meaning in a remote entry.
-pub(crate) const REMOTE_KEYS: [&str; 4] = ["url", "headers", "transport", "auth"];
+pub(crate) const REMOTE_KEYS: [&str; 5] = ["url", "headers", "transport", "auth", "protocol"];
 /// Keys with a meaning in a command entry.
-pub(crate) const COMMAND_KEYS: [&str; 4] = ["command", "args", "env", "cwd"];
+pub(crate) const COMMAND_KEYS: [&str; 5] = ["command", "args", "env", "cwd", "protocol"];
+/// Keys with a meaning in both kinds of entry.
+pub(crate) const SHARED_KEYS: [&str; 1] = ["protocol"];
+
+/// The keys an `auth` entry may hold (camel-cased; `_comment` keys are ignored).
+pub const AUTH_KEYS: &[&str] = &[
+    "type",
+    "credentials",
+    "tokenUrl",
+    "authorizationUrl",
+    "deviceAuthorizationUrl",
+    "deviceAuthorizationEndpoint",
+    "revocationUrl",
+    "clientId",
+    "clientSecret",
+    "clientMetadataUrl",
+    "privateKeyPem",
+    "signingAlgorithm",
+    "scopes",
+    "callbackPort",
+    "redirect",
+];
 
 /// Whether a key is a comment (`_note`), ignored but kept.
 pub(crate) fn is_comment(key: &str) -> bool {
@@ -175,6 +260,9 @@ impl ServerConfig {
                 if r.transport != TransportKind::Auto {
                     m.insert("transport".into(), r.transport.as_str().into());
                 }
+                if r.protocol != ProtocolChoice::Auto {
+                    m.insert("protocol".into(), r.protocol.as_str().into());
+                }
                 if !r.headers.is_empty() {
                     m.insert("headers".into(), string_map(&r.headers));
                 }
@@ -193,6 +281,9 @@ impl ServerConfig {
                 }
                 if let Some(cwd) = &c.cwd {
                     m.insert("cwd".into(), cwd.clone().into());
+                }
+                if c.protocol != ProtocolChoice::Auto {
+                    m.insert("protocol".into(), c.protocol.as_str().into());
                 }
                 &c.extra
             }

@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 
 use super::ConfigError;
 use super::model::{
-    COMMAND_KEYS, CommandServer, REMOTE_KEYS, RemoteServer, ServerConfig, TransportKind, is_comment,
+    COMMAND_KEYS, CommandServer, ProtocolChoice, REMOTE_KEYS, RemoteServer, SHARED_KEYS,
+    ServerConfig, TransportKind, is_comment,
 };
 use values::{CommandSeed, StringMapSeed, UrlSeed};
 
@@ -215,6 +216,7 @@ struct Fields {
     cwd: Option<Option<String>>,
     headers: Option<BTreeMap<String, String>>,
     transport: Option<TransportKind>,
+    protocol: Option<ProtocolChoice>,
     auth: Option<Value>,
     extra: Map<String, Value>,
 }
@@ -245,6 +247,7 @@ impl<'de> Visitor<'de> for EntrySeed<'_> {
                 "args" => f.args = Some(map.next_value()?),
                 "cwd" => f.cwd = Some(map.next_value()?),
                 "transport" => f.transport = Some(map.next_value()?),
+                "protocol" => f.protocol = Some(map.next_value()?),
                 "env" => f.env = Some(map.next_value_seed(StringMapSeed::env(self.trail))?),
                 "headers" => {
                     f.headers = Some(map.next_value_seed(StringMapSeed::headers(self.trail))?);
@@ -269,7 +272,9 @@ fn build<E: de::Error>(
     seen: &HashSet<String>,
     trail: &TrailCell,
 ) -> Result<ServerConfig, E> {
-    let misplaced = |keys: [&str; 4], kind: &str| match keys.into_iter().find(|k| seen.contains(*k))
+    let misplaced = |keys: [&str; 5], kind: &str| match keys
+        .into_iter()
+        .find(|k| seen.contains(*k) && !SHARED_KEYS.contains(k))
     {
         Some(k) => {
             set_key(trail, Some(k.to_owned()));
@@ -285,6 +290,7 @@ fn build<E: de::Error>(
             url,
             headers: f.headers.unwrap_or_default(),
             transport: f.transport.unwrap_or_default(),
+            protocol: f.protocol.clone().unwrap_or_default(),
             auth: f.auth,
             extra: f.extra,
         }));
@@ -296,6 +302,7 @@ fn build<E: de::Error>(
             args: f.args.unwrap_or_default(),
             env: f.env.unwrap_or_default(),
             cwd: f.cwd.flatten(),
+            protocol: f.protocol.unwrap_or_default(),
             extra: f.extra,
         }));
     }

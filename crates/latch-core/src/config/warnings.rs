@@ -6,8 +6,7 @@
 
 use serde_json::Value;
 
-use super::model::{COMMAND_KEYS, REMOTE_KEYS, ServerConfig, is_comment};
-use crate::auth::AUTH_KEYS;
+use super::model::{AUTH_KEYS, COMMAND_KEYS, REMOTE_KEYS, ServerConfig, is_comment};
 
 /// Keys some other programs' server entries carry that mean nothing to Latch but are not
 /// mistakes either (an imported Claude Desktop or VS Code entry keeps them).

@@ -1,11 +1,9 @@
 //! Why a connection could not be made, in words a person can act on, with classifiers the
 //! rest of the core uses to decide what to do next (retry, fall back to SSE, ask to sign in).
 
-mod plain;
+use rmcp::service::{ClientInitializeError, ClientLifecycleMode};
 
-use rmcp::service::ClientInitializeError;
-
-pub use plain::without_type_paths;
+use crate::words::{StreamableError, causes, chain, plain, raw_chain};
 
 use super::sse::SseTransportError;
 use crate::config::ConfigError;
@@ -49,6 +47,17 @@ pub enum ConnectError {
     },
     #[error("{target} did not complete the MCP handshake: {reason}")]
     Handshake { target: String, reason: String },
+    /// The server turned the protocol era down the way a server of the other era does (see
+    /// [`super::era::refused`]).
+    #[error("{target} refused the MCP protocol version Latch offered: {reason}{hint}")]
+    WrongEra {
+        target: String,
+        /// The HTTP status it refused with, if any.
+        status: Option<u16>,
+        reason: String,
+        /// What to do about it, when the config pinned the era.
+        hint: String,
+    },
     #[error("the server did not finish the handshake within {seconds} s")]
     HandshakeTimeout { seconds: u64 },
     #[error(
@@ -80,8 +89,71 @@ impl ConnectError {
             Self::HttpStatus {
                 status: 400 | 404 | 405,
                 ..
+            } | Self::WrongEra {
+                status: Some(400 | 404 | 405),
+                ..
             }
         )
+    }
+
+    /// The server refused the protocol era Latch opened with (on Streamable HTTP, or on the
+    /// SSE fallback after it): the other era is worth a try.
+    pub(crate) fn refused_era(&self) -> bool {
+        match self {
+            Self::WrongEra { .. } => true,
+            Self::NoTransport { streamable, .. } => streamable.refused_era(),
+            _ => false,
+        }
+    }
+
+    /// The error of a connection whose config pinned protocol `version`: a refusal says how
+    /// to let Latch find the server's era out.
+    pub(crate) fn pinned_to(self, version: &str) -> Self {
+        match self {
+            Self::WrongEra {
+                target,
+                status,
+                reason,
+                ..
+            } => Self::WrongEra {
+                target,
+                status,
+                reason,
+                hint: format!(
+                    " — its entry pins \"protocol\": \"{version}\"; set it to \"auto\" and Latch finds out which version the server speaks"
+                ),
+            },
+            other => other,
+        }
+    }
+
+    /// A failed start of a session opened with `lifecycle`: a refusal of that era (see
+    /// [`super::era::refused`]) is [`Self::WrongEra`], anything else as [`Self::from_init`].
+    pub(crate) fn from_handshake(
+        error: ClientInitializeError,
+        target: &str,
+        lifecycle: &ClientLifecycleMode,
+    ) -> Self {
+        let refused = super::era::refused(&error, lifecycle);
+        match Self::from_init(error, target) {
+            Self::HttpStatus {
+                target,
+                status: status @ (400 | 404 | 405),
+                detail,
+            } if refused => Self::WrongEra {
+                target,
+                status: Some(status),
+                reason: format!("HTTP {status}{detail}"),
+                hint: String::new(),
+            },
+            Self::Handshake { target, reason } if refused => Self::WrongEra {
+                target,
+                status: None,
+                reason,
+                hint: String::new(),
+            },
+            other => other,
+        }
     }
 
     pub(crate) fn from_init(error: ClientInitializeError, target: &str) -> Self {
@@ -158,72 +230,6 @@ impl ConnectError {
     }
 }
 
-type StreamableError = rmcp::transport::streamable_http_client::StreamableHttpError<reqwest::Error>;
-type WorkerError = rmcp::transport::worker::WorkerQuitReason<StreamableError>;
-
-/// The causes of an error, outermost first. rmcp keeps some causes out of `source()`
-/// (a transport's error inside the initialize error, the HTTP client's error inside the
-/// streamable one), so this looks inside those too.
-fn causes<'a>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Vec<&'a (dyn std::error::Error + 'static)> {
-    let mut out = Vec::new();
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if out.len() > 16 {
-            break;
-        }
-        out.push(e);
-        current =
-            if let Some(ClientInitializeError::TransportError { error, .. }) = e.downcast_ref() {
-                Some(error as &(dyn std::error::Error + 'static))
-            } else if let Some(StreamableError::Client(inner)) = e.downcast_ref() {
-                Some(inner as &(dyn std::error::Error + 'static))
-            } else if let Some(WorkerError::Fatal { error, .. }) = e.downcast_ref() {
-                Some(error as &(dyn std::error::Error + 'static))
-            } else {
-                e.source()
-            };
-    }
-    out
-}
-
-/// The causes of an error on one line, without repeats, in words a person may see: Rust type
-/// paths are left out (the raw chain is [`raw_chain`], for the log).
-pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    // rmcp's errors we have words for.
-    if let Some(service) = error.downcast_ref::<rmcp::ServiceError>() {
-        tracing::debug!(error = %raw_chain(error), "a request failed");
-        return plain::service_reason(service);
-    }
-    if let Some(init) = error.downcast_ref::<ClientInitializeError>() {
-        return plain::handshake_reason(init);
-    }
-    let mut parts: Vec<String> = Vec::new();
-    for e in causes(error) {
-        let text = plain::without_url_queries(&without_type_paths(&e.to_string()));
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    if parts.is_empty() {
-        return "an error without a description".to_owned();
-    }
-    parts.join(": ")
-}
-
-/// The causes of an error on one line, as the libraries wrote them: for the log only.
-pub(crate) fn raw_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for e in causes(error) {
-        let text = plain::without_url_queries(&e.to_string());
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ").replace('\n', " ")
-}
-
 /// Why nothing reached the server, when that is what happened.
 fn unreachable_reason(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let causes = causes(error);
@@ -252,12 +258,12 @@ fn token_store_failure(error: &(dyn std::error::Error + 'static)) -> Option<Stri
 /// Why a redirect was not followed, when that is what happened.
 fn redirect_refusal(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     causes(error).into_iter().find_map(|e| {
-        e.downcast_ref::<crate::auth::RedirectRefused>()
+        e.downcast_ref::<crate::net::RedirectRefused>()
             .map(|refused| refused.0.clone())
     })
 }
 
-/// A name whose addresses Latch would not connect to ([`crate::auth::AddressRefused`]): a hop
+/// A name whose addresses Latch would not connect to ([`crate::net::AddressRefused`]): a hop
 /// of a redirect, or the server's own name (when it resolves to a metadata or reserved
 /// address). Not "unreachable": trying again would meet the same answer.
 fn address_refusal(
@@ -266,7 +272,7 @@ fn address_refusal(
 ) -> Option<ConnectError> {
     let refused = causes(error)
         .into_iter()
-        .find_map(|e| e.downcast_ref::<crate::auth::AddressRefused>())?;
+        .find_map(|e| e.downcast_ref::<crate::net::AddressRefused>())?;
     let target_host = url::Url::parse(target).ok().and_then(|u| {
         u.host_str()
             .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
@@ -281,6 +287,11 @@ fn address_refusal(
             reason: format!("{reason} — check the server's URL (if it moved, use its new address)"),
         }
     })
+}
+
+/// The HTTP status a failed handshake was refused with, if it got that far.
+pub(crate) fn http_status_of(error: &ClientInitializeError) -> Option<u16> {
+    http_status(error).map(|(status, _)| status)
 }
 
 /// The HTTP status a server refused the handshake with, found among the causes.
@@ -312,8 +323,3 @@ fn http_status(error: &(dyn std::error::Error + 'static)) -> Option<(u16, String
 
 #[cfg(test)]
 mod tests;
-
-/// Why `error` (a request that did not reach its server) failed, in plain words.
-pub(crate) fn network_reason(error: &reqwest::Error) -> String {
-    plain::network_reason(&causes(error))
-}

@@ -1,7 +1,9 @@
 //! The client side of the MCP session: what Latch announces in `initialize`, and how it reacts
-//! to what servers send unasked — progress, list changes, log lines, elicitation requests.
-//! It turns them into [`Event`]s and per-call progress, and asks the [`Host`] for answers —
-//! or, in a bridge, hands requests and notifications to a [`Relay`] that passes them on.
+//! to what servers send unasked — progress, list changes, log lines, and requests for input
+//! (elicitation, sampling, roots), whether they come as requests (2025 era) or inside an
+//! `input_required` result (2026 era, [`LatchHandler::answer_input`]). It turns them into
+//! [`Event`]s and per-call progress, and asks the [`Host`] for answers — or, in a bridge, hands
+//! requests and notifications to a [`Relay`] that passes them on.
 
 use std::{
     collections::HashMap,
@@ -17,20 +19,25 @@ use rmcp::{
     ClientHandler, ErrorData, RoleClient,
     model::{
         ClientCapabilities, ClientConfig, ClientResult, CustomNotification, ElicitRequest,
-        ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability,
-        FormElicitationCapability, Implementation, ProgressNotificationParam, ProgressToken,
-        PromptListChangedNotification, ProtocolVersion, ResourceListChangedNotification,
-        ResourceUpdatedNotification, ResourceUpdatedNotificationParam, ServerNotification,
-        ServerRequest, ToolListChangedNotification,
+        ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability, ErrorCode,
+        FormElicitationCapability, Implementation, InputRequest, ProgressNotificationParam,
+        ProgressToken, PromptListChangedNotification, ProtocolVersion,
+        ResourceListChangedNotification, ResourceUpdatedNotification,
+        ResourceUpdatedNotificationParam, RootsCapabilities, SamplingCapability,
+        ServerNotification, ServerRequest, ToolListChangedNotification, UrlElicitationCapability,
     },
     service::{NotificationContext, RequestContext},
 };
+use serde_json::{Value, json};
 use tokio::sync::{RwLock, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     events::{Event, EventBus},
-    host::{ElicitationRequest, ElicitationResponse, Host},
+    host::{
+        ElicitationRequest, ElicitationResponse, Host, SamplingMessage, SamplingRequest,
+        SamplingResponse,
+    },
     tools::{Progress, ToolList},
 };
 
@@ -106,11 +113,19 @@ impl ClientHandler for LatchHandler {
     fn get_info(&self) -> ClientConfig {
         let relayed = self.shared.relay.as_ref().and_then(|r| r.capabilities());
         let capabilities = relayed.unwrap_or_else(|| {
+            let host = self.shared.host.capabilities();
+            let mut elicitation = ElicitationCapability::new()
+                .with_form(FormElicitationCapability::new().with_schema_validation(true));
+            if host.open_pages {
+                elicitation = elicitation.with_url(UrlElicitationCapability::default());
+            }
             let mut capabilities = ClientCapabilities::default();
-            capabilities.elicitation = Some(
-                ElicitationCapability::new()
-                    .with_form(FormElicitationCapability::new().with_schema_validation(true)),
-            );
+            capabilities.elicitation = Some(elicitation);
+            #[allow(deprecated)]
+            {
+                capabilities.sampling = host.sampling.then(SamplingCapability::default);
+                capabilities.roots = host.roots.then(RootsCapabilities::default);
+            }
             capabilities
         });
         ClientConfig::new(
@@ -199,16 +214,7 @@ impl ClientHandler for LatchHandler {
         params: CreateMessageRequestParams,
         context: RequestContext<RoleClient>,
     ) -> Result<CreateMessageResult, ErrorData> {
-        let Some(relay) = &self.shared.relay else {
-            return Err(ErrorData::method_not_found::<
-                rmcp::model::CreateMessageRequestMethod,
-            >());
-        };
-        let request = ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params));
-        match relay.request(request, context.ct).await? {
-            ClientResult::CreateMessageResult(result) => Ok(*result),
-            other => Err(unexpected(&other)),
-        }
+        self.sample(params, context.ct).await
     }
 
     #[allow(deprecated)]
@@ -216,14 +222,7 @@ impl ClientHandler for LatchHandler {
         &self,
         context: RequestContext<RoleClient>,
     ) -> Result<ListRootsResult, ErrorData> {
-        let Some(relay) = &self.shared.relay else {
-            return Ok(ListRootsResult::default());
-        };
-        let request = ServerRequest::ListRootsRequest(ListRootsRequest::default());
-        match relay.request(request, context.ct).await? {
-            ClientResult::ListRootsResult(result) => Ok(result),
-            other => Err(unexpected(&other)),
-        }
+        self.roots(context.ct).await
     }
 
     // Logging is deprecated from protocol 2026-07-28 on, but servers on 2025-11-25 and earlier
@@ -254,9 +253,50 @@ impl ClientHandler for LatchHandler {
         request: ElicitRequestParams,
         context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
+        self.elicit(request, context.ct).await
+    }
+}
+
+/// The JSON-RPC error code for a request the person declined (the MCP sampling spec's
+/// "user rejected").
+const DECLINED: i32 = -1;
+
+impl LatchHandler {
+    /// Answer one input request of an `input_required` result the way the same request is
+    /// answered when a server sends it on its own: through the relay, or the host. The answer
+    /// is the wire form of the result, for `inputResponses`.
+    pub(crate) async fn answer_input(
+        &self,
+        request: InputRequest,
+        cancel: CancellationToken,
+    ) -> Result<Value, ErrorData> {
+        let answer = match request {
+            InputRequest::Elicitation(request) => {
+                serde_json::to_value(self.elicit(request.params, cancel).await?)
+            }
+            InputRequest::CreateMessage(request) => {
+                serde_json::to_value(self.sample(request.params, cancel).await?)
+            }
+            InputRequest::ListRoots(_) => serde_json::to_value(self.roots(cancel).await?),
+            _ => {
+                return Err(ErrorData::method_not_found::<
+                    rmcp::model::CreateMessageRequestMethod,
+                >());
+            }
+        };
+        answer.map_err(|e| {
+            ErrorData::internal_error(format!("could not write the answer: {e}"), None)
+        })
+    }
+
+    async fn elicit(
+        &self,
+        request: ElicitRequestParams,
+        cancel: CancellationToken,
+    ) -> Result<ElicitResult, ErrorData> {
         if let Some(relay) = &self.shared.relay {
             let relayed = ServerRequest::ElicitRequest(ElicitRequest::new(request));
-            return match relay.request(relayed, context.ct).await? {
+            return match relay.request(relayed, cancel).await? {
                 ClientResult::ElicitResult(result) => Ok(result),
                 other => Err(unexpected(&other)),
             };
@@ -281,4 +321,99 @@ impl ClientHandler for LatchHandler {
             ElicitationResponse::Cancel => ElicitResult::new(ElicitationAction::Cancel),
         })
     }
+
+    #[allow(deprecated)]
+    async fn sample(
+        &self,
+        params: CreateMessageRequestParams,
+        cancel: CancellationToken,
+    ) -> Result<CreateMessageResult, ErrorData> {
+        if let Some(relay) = &self.shared.relay {
+            let request = ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params));
+            return match relay.request(request, cancel).await? {
+                ClientResult::CreateMessageResult(result) => Ok(*result),
+                other => Err(unexpected(&other)),
+            };
+        }
+        let wire = serde_json::to_value(&params).unwrap_or_default();
+        let asked = SamplingRequest {
+            server: self.shared.server.clone(),
+            messages: wire
+                .get("messages")
+                .and_then(Value::as_array)
+                .map(|messages| messages.iter().map(sampling_message).collect())
+                .unwrap_or_default(),
+            system_prompt: wire
+                .get("systemPrompt")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            max_tokens: wire
+                .get("maxTokens")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(u32::MAX),
+        };
+        match self.shared.host.sample(asked).await {
+            SamplingResponse::Reply { text, model } => serde_json::from_value(json!({
+                "role": "assistant",
+                "content": {"type": "text", "text": text},
+                "model": model,
+                "stopReason": "endTurn",
+            }))
+            .map_err(|e| {
+                ErrorData::internal_error(format!("could not write the reply: {e}"), None)
+            }),
+            SamplingResponse::Decline { reason } => {
+                Err(ErrorData::new(ErrorCode(DECLINED), reason, None))
+            }
+        }
+    }
+
+    #[allow(deprecated)]
+    async fn roots(&self, cancel: CancellationToken) -> Result<ListRootsResult, ErrorData> {
+        if let Some(relay) = &self.shared.relay {
+            let request = ServerRequest::ListRootsRequest(ListRootsRequest::default());
+            return match relay.request(request, cancel).await? {
+                ClientResult::ListRootsResult(result) => Ok(result),
+                other => Err(unexpected(&other)),
+            };
+        }
+        let roots = self.shared.host.roots(self.shared.server.clone()).await;
+        let roots: Vec<Value> = roots
+            .into_iter()
+            .map(|root| match root.name {
+                Some(name) => json!({"uri": root.uri, "name": name}),
+                None => json!({"uri": root.uri}),
+            })
+            .collect();
+        serde_json::from_value(json!({ "roots": roots }))
+            .map_err(|e| ErrorData::internal_error(format!("could not write the roots: {e}"), None))
+    }
+}
+
+/// One sampling message in words: its text, or what kind of content it is.
+fn sampling_message(message: &Value) -> SamplingMessage {
+    let role = message
+        .get("role")
+        .and_then(Value::as_str)
+        .unwrap_or("user")
+        .to_owned();
+    let describe = |content: &Value| match content.get("type").and_then(Value::as_str) {
+        Some("text") => content
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        Some(kind) => match content.get("mimeType").and_then(Value::as_str) {
+            Some(mime) => format!("[{kind}, {mime}]"),
+            None => format!("[{kind}]"),
+        },
+        None => "[content]".to_owned(),
+    };
+    let text = match message.get("content") {
+        Some(Value::Array(parts)) => parts.iter().map(describe).collect::<Vec<_>>().join("\n"),
+        Some(content) => describe(content),
+        None => String::new(),
+    };
+    SamplingMessage { role, text }
 }

@@ -9,16 +9,17 @@
 //! meet it, and with the token reused for a few seconds instead of read from the store for
 //! every request.
 
-mod clients;
 mod grant;
 mod refresh_once;
+mod reissue;
 mod session_watch;
 
 use std::{collections::HashMap, future::Future, time::Duration};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use rmcp::{
-    RoleClient, ServiceExt, service::RunningService,
+    RoleClient, ServiceExt,
+    service::{ClientLifecycleMode, RunningService, serve_client_with_lifecycle},
     transport::streamable_http_client::StreamableHttpClientTransportConfig,
 };
 use url::Url;
@@ -30,15 +31,6 @@ use super::{
     sse::{SseClientConfig, SseClientTransport},
 };
 use crate::config::{RemoteServer, SecretSource};
-
-/// The HTTP client for requests to the server at `origin` (see [`clients`]): pooled, with a
-/// user agent and sane timeouts; names resolved and their addresses checked against the
-/// server's ([`crate::auth::CheckedResolver`]); redirects bounded and kept off private and
-/// metadata addresses, and, with `secret_headers` (the server has custom headers), on the
-/// server's own origin ([`crate::auth::redirect_policy`]).
-pub(crate) fn client(origin: &Url, secret_headers: bool) -> reqwest::Client {
-    clients::client_for(origin, secret_headers)
-}
 
 /// A remote server's URL with its headers resolved.
 pub(crate) struct Target {
@@ -79,19 +71,22 @@ pub(crate) async fn connect_streamable(
     handler: LatchHandler,
     options: &ConnectOptions,
     grant: Option<&GrantClient>,
+    lifecycle: ClientLifecycleMode,
 ) -> Result<RunningService<RoleClient, LatchHandler>, ConnectError> {
     let custom: HashMap<HeaderName, HeaderValue> = target
         .headers
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let http = client(&target.url, !target.headers.is_empty());
+    let http = crate::net::client_for(&target.url, !target.headers.is_empty());
     retrying(options.connect_attempts, || {
         let config = StreamableHttpClientTransportConfig::with_uri(target.url.as_str())
             .custom_headers(custom.clone());
         let handler = handler.clone();
         let grant = grant.cloned();
         let http = http.clone();
+        let lifecycle = lifecycle.clone();
+        let lifecycle_used = lifecycle.clone();
         async move {
             let served = match grant {
                 // A stored grant: the token goes on every request, refreshed ahead of expiry;
@@ -101,13 +96,16 @@ pub(crate) async fn connect_streamable(
                     // This server's client: its headers decide where a redirect may go.
                     grant.client.http_client = http;
                     let client = RefreshOnce::new(grant);
-                    handler
-                        .serve(session_watch::transport(client, config))
-                        .await
+                    let transport = session_watch::transport(client, config);
+                    serve_client_with_lifecycle(handler, transport, lifecycle).await
                 }
-                None => handler.serve(session_watch::transport(http, config)).await,
+                None => {
+                    let transport = session_watch::transport(http, config);
+                    serve_client_with_lifecycle(handler, transport, lifecycle).await
+                }
             };
-            served.map_err(|e| ConnectError::from_init(e, target.url.as_str()))
+            served
+                .map_err(|e| ConnectError::from_handshake(e, target.url.as_str(), &lifecycle_used))
         }
     })
     .await
@@ -136,7 +134,7 @@ pub(crate) async fn connect_sse(
             Err(error) => tracing::info!(%error, "the stored sign-in could not be used"),
         }
     }
-    let http = client(&target.url, !target.headers.is_empty());
+    let http = crate::net::client_for(&target.url, !target.headers.is_empty());
     retrying(options.connect_attempts, || {
         let config = SseClientConfig {
             url: target.url.clone(),

@@ -1,10 +1,13 @@
 //! A server's tool list as a connection caches it: the views, an index by name, and each tool's
 //! input schema compiled on the tool's first call — kept exactly as long as the list, so a
-//! `list_changed` that drops the list drops its compiled schemas with it.
+//! `list_changed` that drops the list drops its compiled schemas with it. On MCP 2026-07-28 a
+//! server also says how long its list may be kept (`ttlMs`): past that, the list is stale and
+//! listed again. (rmcp's own response cache honours `ttlMs` too, but this list outlives it.)
 
 use std::{
     collections::HashMap,
     sync::{Arc, OnceLock},
+    time::{Duration, Instant},
 };
 
 use super::{ToolView, schema::CompiledSchema};
@@ -15,6 +18,8 @@ pub(crate) struct ToolList {
     by_name: HashMap<String, usize>,
     /// Parallel to `views`.
     schemas: Vec<OnceLock<CompiledSchema>>,
+    /// When the server's `ttlMs` runs out; `None`: kept until the server says it changed.
+    stale_at: Option<Instant>,
 }
 
 impl ToolList {
@@ -27,7 +32,21 @@ impl ToolList {
             schemas: views.iter().map(|_| OnceLock::new()).collect(),
             views: Arc::new(views),
             by_name,
+            stale_at: None,
         }
+    }
+
+    /// The list may be kept for `ttl` (the server's `ttlMs`; zero: not kept at all), or, with
+    /// `None`, until the server says it changed. A `ttl` beyond a day counts as a day, as in
+    /// rmcp's cache.
+    pub(crate) fn fresh_for(mut self, ttl: Option<Duration>) -> Self {
+        self.stale_at = ttl.map(|ttl| Instant::now() + ttl.min(rmcp::MAX_CLIENT_CACHE_TTL));
+        self
+    }
+
+    /// Whether the list may still be used without listing again.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.stale_at.is_none_or(|at| Instant::now() < at)
     }
 
     pub(crate) fn views(&self) -> &Arc<Vec<ToolView>> {
@@ -82,5 +101,21 @@ mod tests {
         assert!(std::ptr::eq(schema, again), "compiled once");
         assert_eq!(list.get("b").unwrap().1.check(&json!({})), Check::Valid);
         assert_eq!(list.views().len(), 3);
+    }
+
+    #[test]
+    fn a_list_is_kept_as_long_as_the_server_says() {
+        let list = || ToolList::new(vec![tool("a", json!({"type": "object"}))]);
+        assert!(list().is_fresh(), "no ttlMs: kept until list_changed");
+        assert!(list().fresh_for(None).is_fresh());
+        assert!(
+            !list().fresh_for(Some(Duration::ZERO)).is_fresh(),
+            "ttlMs 0"
+        );
+        assert!(list().fresh_for(Some(Duration::from_secs(300))).is_fresh());
+        assert!(
+            list().fresh_for(Some(Duration::MAX)).is_fresh(),
+            "a huge ttlMs is capped, not an overflow"
+        );
     }
 }

@@ -47,6 +47,9 @@ impl CompiledSchema {
         Self(
             jsonschema::options()
                 .should_validate_formats(false)
+                // Never fetch a `$ref` from the network (MCP 2026-07-28: a client must not
+                // dereference one), whatever features the crate is built with.
+                .offline()
                 .build(schema)
                 .map_err(|error| error.to_string()),
         )
@@ -126,6 +129,65 @@ mod tests {
             check(&schema, &json!({"x": 1})),
             Check::Unchecked { .. }
         ));
+    }
+
+    /// A `$ref` to a live address makes no request: the listener has no connection waiting.
+    #[test]
+    fn a_remote_ref_to_a_live_server_makes_no_request() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let schema = json!({"type": "object", "properties": {
+            "x": {"$ref": format!("http://127.0.0.1:{port}/x")}
+        }});
+        assert!(matches!(
+            check(&schema, &json!({"x": 1})),
+            Check::Unchecked { .. }
+        ));
+        let https = json!({"$ref": format!("https://127.0.0.1:{port}/x")});
+        assert!(matches!(check(&https, &json!({})), Check::Unchecked { .. }));
+        listener.set_nonblocking(true).unwrap();
+        let accepted = listener.accept();
+        assert!(
+            matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "nothing connected: {accepted:?}"
+        );
+    }
+
+    /// 2020-12 keywords are understood, not just carried.
+    #[test]
+    fn json_schema_2020_12_keywords_check_as_written() {
+        let schema = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "$defs": {"pos": {"$anchor": "pos", "type": "integer", "minimum": 1}},
+            "properties": {
+                "n": {"$ref": "#pos"},
+                "kind": {"enum": ["a", "b"]},
+                "v": {"anyOf": [{"type": "string"}, {"type": "number"}]}
+            },
+            "allOf": [{"required": ["n"]}],
+            "if": {"properties": {"kind": {"const": "a"}}, "required": ["kind"]},
+            "then": {"required": ["v"]},
+            "else": {},
+            "additionalProperties": false
+        });
+        assert_eq!(check(&schema, &json!({"n": 2})), Check::Valid);
+        assert_eq!(
+            check(&schema, &json!({"n": 2, "kind": "a", "v": 1})),
+            Check::Valid
+        );
+        for wrong in [
+            json!({}),
+            json!({"n": 0}),
+            json!({"n": 2, "kind": "a"}),
+            json!({"n": 2, "extra": true}),
+            json!({"n": 2, "kind": "b", "v": []}),
+        ] {
+            assert!(
+                matches!(check(&schema, &wrong), Check::Invalid(_)),
+                "{wrong}"
+            );
+        }
     }
 
     #[test]

@@ -66,3 +66,46 @@ impl ToolView {
             .unwrap_or(&self.name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// What `latch tools --json` shows is the schema as the server sent it: JSON Schema
+    /// 2020-12 keywords (the conformance fixture's) are neither dropped nor rewritten.
+    #[test]
+    fn the_input_schema_is_kept_as_sent() {
+        let schema = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "$defs": {
+                "address": {"$anchor": "addr", "type": "object",
+                    "properties": {"street": {"type": "string"}}, "additionalProperties": false}
+            },
+            "properties": {
+                "home": {"$ref": "#addr"},
+                "remote": {"$ref": "http://127.0.0.1:9/profile.json"},
+                "contact": {"anyOf": [{"type": "string", "format": "email"}, {"type": "null"}]},
+                "kind": {"enum": ["a", "b"]}
+            },
+            "allOf": [{"required": ["home"]}],
+            "if": {"properties": {"kind": {"const": "a"}}},
+            "then": {"required": ["contact"]},
+            "else": {"not": {"required": ["contact"]}},
+            "additionalProperties": false,
+            "x-vendor": {"kept": true}
+        });
+        let output = json!({"type": "object", "$defs": {"n": {"type": "number"}}});
+        let tool: rmcp::model::Tool = serde_json::from_value(json!({
+            "name": "t", "inputSchema": schema, "outputSchema": output
+        }))
+        .unwrap();
+        let view = ToolView::from_rmcp(&tool);
+        assert_eq!(view.input_schema, schema);
+        assert_eq!(view.output_schema, Some(output));
+        let shown = serde_json::to_value(&view).unwrap();
+        assert_eq!(shown["inputSchema"], schema, "and so is what --json prints");
+    }
+}

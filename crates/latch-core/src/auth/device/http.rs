@@ -47,7 +47,7 @@ pub(crate) struct HttpError(pub(crate) String);
 
 impl HttpError {
     fn from_reqwest(error: reqwest::Error) -> Self {
-        Self(crate::connection::error_chain(&error.without_url()))
+        Self(crate::words::chain(&error.without_url()))
     }
 }
 

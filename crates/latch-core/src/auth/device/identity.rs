@@ -104,12 +104,12 @@ pub(crate) async fn register(http: &OAuthHttp, endpoint: &str) -> Result<Registe
         .json(&body)
         .send()
         .await
-        .map_err(|e| crate::connection::error_chain(&e.without_url()))?;
+        .map_err(|e| crate::words::chain(&e.without_url()))?;
     let status = response.status();
     let bytes = response
         .bytes()
         .await
-        .map_err(|e| crate::connection::error_chain(&e.without_url()))?;
+        .map_err(|e| crate::words::chain(&e.without_url()))?;
     if !status.is_success() {
         // Only the OAuth error fields: the rest of an answer is nothing the person needs.
         return Err(match serde_json::from_slice::<OAuthErrorAnswer>(&bytes) {

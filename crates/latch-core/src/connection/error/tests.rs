@@ -8,6 +8,7 @@ use rmcp::service::ClientInitializeError;
 use rmcp::transport::DynamicTransportError;
 
 use super::*;
+use crate::words::{WorkerError, network_reason, without_type_paths};
 
 const URL: &str = "http://127.0.0.1:9/mcp";
 /// What rmcp names the Streamable HTTP transport Latch uses.
@@ -281,4 +282,55 @@ async fn network_failures_are_said_in_words() {
         ),
         "Network is unreachable (os error 101)"
     );
+}
+
+/// The error codes MCP 2026-07-28 defines come out as what to do, not as numbers.
+#[test]
+fn the_2026_error_codes_have_words() {
+    use rmcp::model::ErrorCode;
+    let error = |code: i32, message: &str, data: Option<serde_json::Value>| {
+        ErrorData::new(ErrorCode(code), message.to_owned(), data)
+    };
+    let cases = [
+        (
+            error(
+                -32022,
+                "Unsupported protocol version",
+                Some(serde_json::json!({"supported": ["2025-11-25"], "requested": "2026-07-28"})),
+            ),
+            "it does not speak MCP version 2026-07-28 (it speaks 2025-11-25) — set the server's \"protocol\"",
+        ),
+        (
+            error(-32022, "Unsupported protocol version", None),
+            "it does not speak MCP version — set the server's \"protocol\" to \"auto\"",
+        ),
+        (
+            error(
+                -32021,
+                "Missing capability",
+                Some(serde_json::json!({"requiredCapabilities": ["sampling"]})),
+            ),
+            "it needs a client capability Latch did not announce (sampling)",
+        ),
+        (
+            error(-32020, "Mcp-Name does not match params.name", None),
+            "headers do not match its body (Mcp-Name does not match params.name) — is a proxy",
+        ),
+        (
+            error(-32602, "Resource not found: file:///x", None),
+            "it refused the request's parameters: Resource not found: file:///x",
+        ),
+        (
+            error(-32002, "Resource not found", None),
+            "it has no such resource (Resource not found)",
+        ),
+    ];
+    for (data, words) in cases {
+        let handshake = said(ClientInitializeError::JsonRpcError(data.clone()));
+        assert!(handshake.contains(words), "{handshake} lacks {words}");
+        assert!(handshake.contains(URL), "{handshake} names the server");
+        assert!(!handshake.contains('\n'), "one line: {handshake}");
+        let service = plain::service_reason(&rmcp::ServiceError::McpError(data));
+        assert!(service.contains(words), "{service} lacks {words}");
+    }
 }

@@ -26,6 +26,8 @@ pub(crate) struct GrantClient {
     pub(crate) client: AuthClient<reqwest::Client>,
     pub(crate) store: SharedCredentialStore,
     settings: Option<AuthSettings>,
+    /// The MCP server's URL, named when its sign-in provider moved.
+    url: String,
     /// The client id of the grant the manager is set up to refresh, once it is.
     ready: Arc<tokio::sync::Mutex<Option<String>>>,
 }
@@ -51,9 +53,10 @@ impl GrantClient {
             reason: e.to_string(),
         })?;
         Ok(Self {
-            client: AuthClient::new(super::client(&origin, false), manager),
+            client: AuthClient::new(crate::net::client_for(&origin, false), manager),
             store: store.clone(),
             settings: settings.cloned(),
+            url: url.to_owned(),
             ready: Arc::default(),
         })
     }
@@ -85,6 +88,14 @@ impl GrantClient {
                 settings,
                 resolution.source.is_discovered(),
             );
+        }
+        // Another authorization server now (SEP-2352): rmcp would delete the grant here; keep
+        // it until a new sign-in there replaces it, and never refresh it at the new one.
+        if let Some(moved) =
+            crate::auth::provider_moved(&self.url, &stored, metadata.issuer.as_deref())
+        {
+            tracing::warn!("{moved}");
+            return Err(AuthError::AuthorizationRequired);
         }
         manager.set_metadata(metadata);
         if !manager.initialize_from_store().await? {

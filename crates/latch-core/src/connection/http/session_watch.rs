@@ -9,6 +9,10 @@
 //! call must never be. And its event streams resume against a server that is down with
 //! back-off, for ever. Here such an answer fails its request with a transport error — which
 //! callers report as a lost connection, without repeating — and ends the transport.
+//!
+//! On a session-less 2026-07-28 connection the response stream of each request goes through
+//! [`super::reissue`]: that era cannot resume a broken stream, and its requests are sent again
+//! with a new id instead.
 
 use std::{
     collections::HashMap,
@@ -32,6 +36,8 @@ use rmcp::{
     },
 };
 use tokio_util::sync::CancellationToken;
+
+use super::reissue;
 
 type Error = StreamableHttpError<reqwest::Error>;
 type Events = BoxStream<'static, Result<sse_stream::Sse, sse_stream::Error>>;
@@ -135,6 +141,24 @@ impl<C> Watched<C> {
         }
         result
     }
+
+    /// Pass a 2026 request's response stream through [`reissue`] (`request`: from
+    /// [`reissue::reissuable`]; `repost` sends a message again as the first attempt was sent).
+    fn reissuing(
+        request: Option<rmcp::model::JsonRpcRequest<rmcp::model::ClientRequest>>,
+        result: Result<StreamableHttpPostResponse, Error>,
+        repost: impl FnOnce() -> reissue::Repost,
+    ) -> Result<StreamableHttpPostResponse, Error> {
+        match (request, result) {
+            (Some(request), Ok(StreamableHttpPostResponse::Sse(events, session))) => {
+                Ok(StreamableHttpPostResponse::Sse(
+                    reissue::reissuing(events, request, repost()),
+                    session,
+                ))
+            }
+            (_, result) => result,
+        }
+    }
 }
 
 /// Why a failed request shows the session is gone, if it does: the server forgot it (404, or
@@ -187,11 +211,28 @@ where
     ) -> Result<StreamableHttpPostResponse, Error> {
         let session = session_id.is_some();
         let request = request_id(&message);
+        let reissuable = reissue::reissuable(&message, session, &headers);
         let result = self
             .inner
-            .post_message(uri, message, session_id, token, headers)
+            .post_message(
+                uri.clone(),
+                message,
+                session_id,
+                token.clone(),
+                headers.clone(),
+            )
             .await;
-        self.posted(request, session, result)
+        let result = self.posted(request, session, result);
+        Self::reissuing(reissuable, result, || {
+            let inner = self.inner.clone();
+            Box::new(move |message| {
+                let (inner, uri, token, headers) =
+                    (inner.clone(), uri.clone(), token.clone(), headers.clone());
+                Box::pin(
+                    async move { inner.post_message(uri, message, None, token, headers).await },
+                )
+            })
+        })
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -205,18 +246,38 @@ where
     ) -> Result<StreamableHttpPostResponse, Error> {
         let session = session_id.is_some();
         let request = request_id(&message);
+        let reissuable = reissue::reissuable(&message, session, &headers);
         let result = self
             .inner
             .post_message_with_max_sse_event_size(
-                uri,
+                uri.clone(),
                 message,
                 session_id,
-                token,
-                headers,
+                token.clone(),
+                headers.clone(),
                 max_sse_event_size,
             )
             .await;
-        self.posted(request, session, result)
+        let result = self.posted(request, session, result);
+        Self::reissuing(reissuable, result, || {
+            let inner = self.inner.clone();
+            Box::new(move |message| {
+                let (inner, uri, token, headers) =
+                    (inner.clone(), uri.clone(), token.clone(), headers.clone());
+                Box::pin(async move {
+                    inner
+                        .post_message_with_max_sse_event_size(
+                            uri,
+                            message,
+                            None,
+                            token,
+                            headers,
+                            max_sse_event_size,
+                        )
+                        .await
+                })
+            })
+        })
     }
 
     async fn post_message_with_response_limits(
@@ -230,11 +291,38 @@ where
     ) -> Result<StreamableHttpPostResponse, Error> {
         let session = session_id.is_some();
         let request = request_id(&message);
+        let reissuable = reissue::reissuable(&message, session, &headers);
         let result = self
             .inner
-            .post_message_with_response_limits(uri, message, session_id, token, headers, limits)
+            .post_message_with_response_limits(
+                uri.clone(),
+                message,
+                session_id,
+                token.clone(),
+                headers.clone(),
+                limits,
+            )
             .await;
-        self.posted(request, session, result)
+        let result = self.posted(request, session, result);
+        Self::reissuing(reissuable, result, || {
+            let inner = self.inner.clone();
+            Box::new(move |message| {
+                let (inner, uri, token, headers, limits) = (
+                    inner.clone(),
+                    uri.clone(),
+                    token.clone(),
+                    headers.clone(),
+                    limits,
+                );
+                Box::pin(async move {
+                    inner
+                        .post_message_with_response_limits(
+                            uri, message, None, token, headers, limits,
+                        )
+                        .await
+                })
+            })
+        })
     }
 
     async fn delete_session(

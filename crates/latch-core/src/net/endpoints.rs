@@ -22,7 +22,23 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use url::{Host, Url};
 
-use super::browser::check_url_to_open;
+/// Refuse anything but a plain http(s) URL.
+pub fn check_url_to_open(url: &str) -> Result<Url, String> {
+    let parsed = Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "refusing to open a `{}:` URL; only http and https are opened",
+            parsed.scheme()
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("refusing to open a URL with credentials in it".to_owned());
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("refusing to open a URL without a host".to_owned());
+    }
+    Ok(parsed)
+}
 
 /// Host names of cloud instance metadata services.
 const METADATA_HOSTS: &[&str] = &[
@@ -258,6 +274,22 @@ fn cut(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_http_urls_are_opened() {
+        assert!(check_url_to_open("https://as.example/authorize?x=1").is_ok());
+        assert!(check_url_to_open("http://127.0.0.1:8080/authorize").is_ok());
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "https://user:pw@as.example/authorize",
+            "calc.exe",
+            "https://$(touch /tmp/pwned)",
+        ] {
+            assert!(check_url_to_open(bad).is_err(), "{bad} must be refused");
+        }
+    }
 
     fn check(server: &str, endpoint: &str) -> Result<Url, String> {
         check_endpoint(&Url::parse(server).unwrap(), endpoint)

@@ -11,14 +11,11 @@ use super::{StreamableError, WorkerError, causes};
 
 /// Why the handshake failed, for the part of a message after "{server} did not complete the
 /// MCP handshake: ".
-pub(super) fn handshake_reason(error: &ClientInitializeError) -> String {
+pub(crate) fn handshake_reason(error: &ClientInitializeError) -> String {
     use ClientInitializeError as E;
     match error {
         E::ConnectionClosed(_) => "the server closed the connection (for a command: it exited — run it by hand to see why)".to_owned(),
-        E::JsonRpcError(data) => format!(
-            "it answered with an error: {}",
-            without_type_paths(&data.message)
-        ),
+        E::JsonRpcError(data) => refusal(data),
         E::ExpectedInitResponse(_) | E::ExpectedInitResult(_) => {
             "it answered `initialize` with something other than an MCP initialize result — is the URL an MCP server's?".to_owned()
         }
@@ -60,15 +57,12 @@ pub(super) fn handshake_reason(error: &ClientInitializeError) -> String {
 
 /// Why a request on an open session failed (a call, a listing), for the part of a message
 /// after "the connection was lost while …: ".
-pub(super) fn service_reason(error: &rmcp::ServiceError) -> String {
+pub(crate) fn service_reason(error: &rmcp::ServiceError) -> String {
     use rmcp::ServiceError as E;
     match error {
         E::TransportSend(error) => transport_reason(error),
         E::TransportClosed => "the connection closed".to_owned(),
-        E::McpError(data) => format!(
-            "it answered with an error: {}",
-            without_type_paths(&data.message)
-        ),
+        E::McpError(data) => refusal(data),
         E::UnexpectedResponse => "it answered with a result of the wrong kind".to_owned(),
         E::Timeout { timeout } => format!("no answer within {} s", timeout.as_secs()),
         E::Cancelled { .. } => "the request was cancelled".to_owned(),
@@ -79,6 +73,60 @@ pub(super) fn service_reason(error: &rmcp::ServiceError) -> String {
             "the server kept asking for more input ({max_rounds} rounds) and never answered"
         ),
         other => without_type_paths(&other.to_string()),
+    }
+}
+
+/// A JSON-RPC error the server answered with, in words: the codes MCP defines (2026-07-28
+/// renumbered them into -32020…-32022, and made "resource not found" -32602) say what to do;
+/// any other code passes the server's own message on.
+pub(crate) fn refusal(data: &rmcp::model::ErrorData) -> String {
+    use rmcp::model::ErrorCode as C;
+    let message = without_type_paths(&data.message);
+    let listed = |key: &str| -> Option<String> {
+        let items: Vec<String> = data
+            .data
+            .as_ref()?
+            .get(key)?
+            .as_array()?
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        (!items.is_empty()).then(|| items.join(", "))
+    };
+    match data.code {
+        C::UNSUPPORTED_PROTOCOL_VERSION => {
+            let requested = data
+                .data
+                .as_ref()
+                .and_then(|d| d.get("requested"))
+                .and_then(|v| v.as_str())
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default();
+            match listed("supported") {
+                Some(supported) => format!(
+                    "it does not speak MCP version{requested} (it speaks {supported}) — set the server's \"protocol\" to one of those, or to \"auto\""
+                ),
+                None => format!(
+                    "it does not speak MCP version{requested} — set the server's \"protocol\" to \"auto\" so Latch finds out which it speaks"
+                ),
+            }
+        }
+        C::MISSING_REQUIRED_CLIENT_CAPABILITY => match listed("requiredCapabilities") {
+            Some(needed) => format!(
+                "it needs a client capability Latch did not announce ({needed}), so it refused the request"
+            ),
+            None => format!(
+                "it needs a client capability Latch did not announce ({message}), so it refused the request"
+            ),
+        },
+        C::HEADER_MISMATCH => format!(
+            "it found the request's Mcp-* HTTP headers do not match its body ({message}) — is a proxy in between rewriting headers?"
+        ),
+        C::RESOURCE_NOT_FOUND => format!("it has no such resource ({message})"),
+        C::METHOD_NOT_FOUND => format!("it does not offer that request ({message})"),
+        C::INVALID_PARAMS => format!("it refused the request's parameters: {message}"),
+        C(-32042) => format!("it needs you to open a page in the browser first ({message})"),
+        _ => format!("it answered with an error: {message}"),
     }
 }
 
@@ -96,7 +144,7 @@ fn step(context: &str) -> &'static str {
 }
 
 /// What went wrong under a transport: the first cause we can say in words.
-pub(super) fn transport_reason(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn transport_reason(error: &(dyn std::error::Error + 'static)) -> String {
     for e in causes(error) {
         if let Some(streamable) = e.downcast_ref::<StreamableError>()
             && let Some(reason) = streamable_reason(streamable)

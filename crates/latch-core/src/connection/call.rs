@@ -1,7 +1,8 @@
 //! Listing and calling tools on a [`Connection`]. A call is checked against the schema first,
 //! runs with a timeout that every progress notification resets, reports progress to the caller
 //! and on the event bus, and can be cancelled (the server gets `notifications/cancelled`).
-//! A call that may have reached the server is never sent again by Latch.
+//! A call that may have reached the server is never sent again by Latch — except as the
+//! protocol's next round when the server answered that it needs input (`input_required`).
 
 use std::{sync::Arc, sync::atomic::Ordering, time::Duration};
 
@@ -12,31 +13,24 @@ use rmcp::{
     },
     service::{PeerRequestOptions, ServiceError},
 };
-use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    ToolList, ToolResult, ToolView,
+    Connection, LatchHandler, RunningCall,
+    input_required::{self, Continuation, MAX_ROUNDS, Round},
+};
+use crate::tools::{
+    Progress, ToolList, ToolResult, ToolView,
     schema::{Check, Violation},
 };
-use crate::connection::{Connection, RunningCall};
 
 /// How many times one request may be authorized before Latch gives up asking for scopes.
 const MAX_AUTHORIZATIONS: u32 = 3;
 
 /// How long a finished call that reported progress still takes its last reports in flight.
 const PROGRESS_SETTLE: Duration = Duration::from_millis(100);
-
-/// One progress report of a running call.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Progress {
-    pub progress: f64,
-    pub total: Option<f64>,
-    pub message: Option<String>,
-}
 
 /// How to run one call.
 #[derive(Debug, Clone)]
@@ -97,8 +91,16 @@ pub enum CallError {
         challenge: String,
         tried: u32,
     },
+    #[error(
+        "the server kept asking for input: still no result after {rounds} rounds of answers, so Latch stopped the call"
+    )]
+    KeptAskingForInput { rounds: usize },
+    #[error(
+        "the server asked for {what}, and it was not given: {reason} — the call did not finish"
+    )]
+    InputNotGiven { what: &'static str, reason: String },
     #[error(transparent)]
-    SignIn(#[from] crate::connection::ConnectError),
+    SignIn(#[from] super::ConnectError),
     #[error(
         "the connection was lost{while_}: {reason} — the call may or may not have run; it was not repeated"
     )]
@@ -140,7 +142,7 @@ impl CallError {
             ServiceError::Cancelled { .. } => Self::Cancelled,
             other => Self::Disconnected {
                 while_,
-                reason: crate::connection::error_chain(&other),
+                reason: crate::words::chain(&other),
             },
         }
     }
@@ -153,11 +155,13 @@ const LIST_PAGE_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_LIST_PAGES: usize = 1_000;
 const MAX_TOOLS: usize = 100_000;
 
-/// Every page of `tools/list`, each within [`LIST_PAGE_TIMEOUT`], bounded in pages and tools.
+/// Every page of `tools/list`, each within [`LIST_PAGE_TIMEOUT`], bounded in pages and tools;
+/// with the shortest `ttlMs` a page gave (MCP 2026-07-28 caching hints), if any did.
 async fn list_all_tools(
     peer: &rmcp::Peer<rmcp::RoleClient>,
-) -> Result<Vec<rmcp::model::Tool>, CallError> {
+) -> Result<(Vec<rmcp::model::Tool>, Option<u64>), CallError> {
     let mut tools = Vec::new();
+    let mut ttl_ms: Option<u64> = None;
     let mut cursor = None;
     for _ in 0..MAX_LIST_PAGES {
         let params = rmcp::model::PaginatedRequestParams::default().with_cursor(cursor);
@@ -169,6 +173,10 @@ async fn list_all_tools(
             })?
             .map_err(|e| CallError::from_service(e, " while listing tools"))?;
         tools.extend(page.tools);
+        ttl_ms = match (ttl_ms, page.ttl_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if tools.len() > MAX_TOOLS {
             return Err(CallError::Disconnected {
                 while_: " while listing tools",
@@ -177,7 +185,7 @@ async fn list_all_tools(
         }
         cursor = page.next_cursor;
         if cursor.is_none() {
-            return Ok(tools);
+            return Ok((tools, ttl_ms));
         }
     }
     Err(CallError::Disconnected {
@@ -195,14 +203,18 @@ impl Connection {
 
     /// The cached tool list (listed first when there is none), with the compiled schemas.
     async fn tool_list(&self) -> Result<Arc<ToolList>, CallError> {
-        if let Some(list) = self.shared.tools.read().await.clone() {
+        // Until the server says the list changed, or (2026-07-28) its `ttlMs` runs out.
+        if let Some(list) = self.shared.tools.read().await.clone()
+            && list.is_fresh()
+        {
             return Ok(list);
         }
         let list = || list_all_tools(self.service.peer());
-        let tools = self.signing_in_when_asked(list).await?;
-        let list = Arc::new(ToolList::new(
-            tools.iter().map(ToolView::from_rmcp).collect(),
-        ));
+        let (tools, ttl_ms) = self.signing_in_when_asked(list).await?;
+        let list = Arc::new(
+            ToolList::new(tools.iter().map(ToolView::from_rmcp).collect())
+                .fresh_for(ttl_ms.map(Duration::from_millis)),
+        );
         *self.shared.tools.write().await = Some(list.clone());
         Ok(list)
     }
@@ -214,7 +226,14 @@ impl Connection {
         arguments: Map<String, Value>,
         options: CallOptions,
     ) -> Result<ToolResult, CallError> {
-        let tools = self.tool_list().await?;
+        // A call needs the tool's schema, not the newest list: a list past its `ttlMs` still
+        // serves when it has the tool (servers that say `ttlMs: 0` would otherwise cost a
+        // `tools/list` before every call). It is dropped when the server says it changed.
+        let cached = self.shared.tools.read().await.clone();
+        let tools = match cached {
+            Some(list) if list.get(tool).is_some() => list,
+            _ => self.tool_list().await?,
+        };
         let Some((_, schema)) = tools.get(tool) else {
             let close: Vec<&str> = tools
                 .views()
@@ -256,8 +275,23 @@ impl Connection {
             arguments
         };
 
-        self.signing_in_when_asked(|| self.send_call(tool, arguments.clone(), &options))
-            .await
+        // Each round is a request of its own: a sign-in the server asks for repeats that
+        // round only.
+        let handler = LatchHandler {
+            shared: self.shared.clone(),
+        };
+        let call_id = self.next_call_id.fetch_add(1, Ordering::Relaxed) + 1;
+        input_required::drive(&handler, &options.cancel, MAX_ROUNDS, |next| {
+            let arguments = arguments.clone();
+            let options = &options;
+            async move {
+                self.signing_in_when_asked(|| {
+                    self.send_call(call_id, tool, arguments.clone(), options, next.clone())
+                })
+                .await
+            }
+        })
+        .await
     }
 
     /// Run `request`; when the server refuses it for want of a sign-in (401) or of scopes
@@ -335,14 +369,19 @@ impl Connection {
         }
     }
 
+    /// Send one round of the call `call_id` (a new request, with its own id and progress
+    /// token, routed to the same progress receiver).
     async fn send_call(
         &self,
+        call_id: u64,
         tool: &str,
         arguments: Map<String, Value>,
         options: &CallOptions,
-    ) -> Result<ToolResult, CallError> {
-        let call_id = self.next_call_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        next: Continuation,
+    ) -> Result<Round<ToolResult>, CallError> {
+        let mut params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        params.input_responses = next.input_responses;
+        params.request_state = next.request_state;
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
         let peer = self.service.peer().clone();
         let handle = peer
@@ -384,11 +423,16 @@ impl Connection {
                 return Err(CallError::Cancelled);
             }
         };
-        match response.map_err(|e| CallError::from_service(e, " during the call"))? {
-            ServerResult::CallToolResult(result) => Ok(ToolResult::from_rmcp(result)),
-            other => Ok(ToolResult::from_wire(
-                &serde_json::to_value(&other).unwrap_or_default(),
-            )),
-        }
+        Ok(
+            match response.map_err(|e| CallError::from_service(e, " during the call"))? {
+                ServerResult::CallToolResult(result) => {
+                    Round::Complete(ToolResult::from_rmcp(result))
+                }
+                ServerResult::InputRequiredResult(asked) => Round::InputRequired(asked),
+                other => Round::Complete(ToolResult::from_wire(
+                    &serde_json::to_value(&other).unwrap_or_default(),
+                )),
+            },
+        )
     }
 }

@@ -1,6 +1,6 @@
 //! Latch's HTTP clients. Where a request may go depends on where it started: a name that
 //! resolves to this machine is fine for a server on this machine and not for one on the
-//! internet ([`crate::auth::CheckedResolver`]), and a server with secret headers may not be
+//! internet ([`super::CheckedResolver`]), and a server with secret headers may not be
 //! redirected to another origin. reqwest takes one resolver and one redirect policy per
 //! client, so there is one client per origin host and header kind, built on first use and
 //! shared after (connection pooling, a user agent, sane timeouts).
@@ -13,10 +13,13 @@ use std::{
 
 use url::Url;
 
-use crate::auth::{CheckedResolver, redirect_policy};
+use super::{CheckedResolver, redirect_policy};
 
-/// The client for requests that start at `origin` (the MCP server's URL); `secret_headers`:
-/// the server has custom headers, so no redirect leaves its origin.
+/// The client for requests that start at `origin` (the MCP server's URL): pooled, with a user
+/// agent and sane timeouts; names resolved and their addresses checked against the server's
+/// ([`CheckedResolver`]); redirects bounded and kept off private and metadata addresses, and,
+/// with `secret_headers` (the server has custom headers), on the server's own origin
+/// ([`redirect_policy`]).
 pub(crate) fn client_for(origin: &Url, secret_headers: bool) -> reqwest::Client {
     static CLIENTS: OnceLock<Mutex<HashMap<(String, bool), reqwest::Client>>> = OnceLock::new();
     let key = (
@@ -61,7 +64,7 @@ mod tests {
     };
 
     use super::*;
-    use crate::auth::{AddressRefused, RedirectRefused};
+    use crate::net::{AddressRefused, RedirectRefused};
 
     /// Every name answers 127.0.0.1.
     struct AllLoopback;

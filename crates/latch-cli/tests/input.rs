@@ -1,0 +1,233 @@
+//! What `latch call` answers when the server asks its client for something mid-call, against
+//! the real `@modelcontextprotocol/server-everything` (which offers its roots, sampling and
+//! elicitation tools only to clients that announce them): `--root PATH` is what roots lists;
+//! without a terminal no sampling is announced; `--no-input` declines a form, and so does a
+//! run without a terminal when a required field has no default. And at a terminal (a
+//! pseudo-terminal from `script`), against the TypeScript SDK 2.x server that speaks only
+//! 2026-07-28: one `input_required` round asks a form field by field, a model reply and the
+//! roots, and the person's answers reach the server. The questions' details are unit-tested in
+//! `src/ask`.
+
+mod common;
+
+use std::{
+    io::Write,
+    path::Path,
+    process::{Output, Stdio},
+};
+
+use common::{
+    Everything, Mode, latch_command, latch_home,
+    sdk2::{Sdk2, Sdk2Server},
+};
+
+fn run(home: &Path, args: &[&str]) -> Output {
+    // Piped stdin: no terminal, as in a script.
+    latch_command(home)
+        .env_remove("RUST_LOG")
+        .args(args)
+        .write_stdin("")
+        .output()
+        .expect("latch runs")
+}
+
+fn stdout_ok(home: &Path, args: &[&str]) -> String {
+    let output = run(home, args);
+    assert!(
+        output.status.success(),
+        "`latch {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn with_everything(test: impl FnOnce(&Path)) {
+    let server = Everything::start(Mode::StreamableHttp);
+    let home = latch_home();
+    stdout_ok(
+        home.path(),
+        &["servers", "add", "everything", &server.url()],
+    );
+    test(home.path());
+    drop(server);
+}
+
+#[test]
+fn roots_are_the_root_flags_and_nothing_without_them() {
+    with_everything(|home| {
+        let folder = tempfile::Builder::new()
+            .prefix("latch-root-")
+            .tempdir()
+            .unwrap();
+        let name = folder
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let listed = stdout_ok(
+            home,
+            &[
+                "call",
+                "everything",
+                "get-roots-list",
+                "--root",
+                &folder.path().to_string_lossy(),
+            ],
+        );
+        assert!(listed.contains("(1 total)"), "{listed}");
+        assert!(
+            listed.contains(&format!("URI: file://{}", folder.path().display())),
+            "{listed}"
+        );
+        assert!(listed.contains(&format!("1. {name}")), "{listed}");
+
+        // Without --root Latch announces no roots, so the server does not offer the tool.
+        let output = run(home, &["call", "everything", "get-roots-list"]);
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("has no tool `get-roots-list`"), "{stderr}");
+    });
+}
+
+#[test]
+fn without_a_terminal_no_model_reply_is_offered() {
+    with_everything(|home| {
+        let output = run(
+            home,
+            &[
+                "call",
+                "everything",
+                "trigger-sampling-request",
+                "prompt=hi",
+            ],
+        );
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("has no tool `trigger-sampling-request`"),
+            "sampling is announced only when a person can write the reply: {stderr}"
+        );
+    });
+}
+
+#[test]
+fn no_input_declines_a_form_and_so_does_no_terminal_when_a_required_field_has_no_default() {
+    with_everything(|home| {
+        let declined = stdout_ok(
+            home,
+            &[
+                "call",
+                "everything",
+                "trigger-elicitation-request",
+                "--no-input",
+            ],
+        );
+        assert!(declined.contains("User declined"), "{declined}");
+        assert!(declined.contains("\"action\": \"decline\""), "{declined}");
+
+        // No terminal: the form's defaults would be taken, but `name` is required and has none.
+        let declined = stdout_ok(home, &["call", "everything", "trigger-elicitation-request"]);
+        assert!(declined.contains("\"action\": \"decline\""), "{declined}");
+    });
+}
+
+/// `latch call NAME ARGS…` under a pseudo-terminal (`script`), with `typed` as what the person
+/// types; what the terminal showed.
+#[cfg(unix)]
+fn call_at_a_terminal(home: &Path, name: &str, args: &str, typed: &str) -> String {
+    let latch = assert_cmd::cargo::cargo_bin("latch");
+    let line = format!("'{}' call {name} {args}", latch.display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("LATCH_HOME", home)
+        .env("LATCH_TOKEN_STORE", "file")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script(1) runs (util-linux)");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(typed.as_bytes())
+        .expect("typed");
+    let output = child.wait_with_output().expect("script ends");
+    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{screen}");
+    screen
+}
+
+#[cfg(unix)]
+#[test]
+fn at_a_terminal_a_page_to_open_shows_its_url_and_host_and_no_declines() {
+    let server = Everything::start(Mode::StreamableHttp);
+    let home = latch_home();
+    stdout_ok(
+        home.path(),
+        &["servers", "add", "everything", &server.url()],
+    );
+    // The server offers its URL tool only to a client that announces URL mode: Latch does at
+    // a terminal. "n" declines opening the page.
+    let screen = call_at_a_terminal(
+        home.path(),
+        "everything",
+        "trigger-url-elicitation url=https://auth.example.com/connect?step=2",
+        "n\n",
+    );
+    assert!(
+        screen.contains("Page: https://auth.example.com/connect?step=2"),
+        "{screen}"
+    );
+    assert!(screen.contains("Host: auth.example.com"), "{screen}");
+    assert!(
+        screen.contains("Open this page in your browser? [y/N]"),
+        "{screen}"
+    );
+    assert!(screen.contains("User declined to open the URL"), "{screen}");
+    drop(server);
+}
+
+#[cfg(unix)]
+#[test]
+fn at_a_terminal_the_person_answers_a_form_a_model_reply_and_gets_the_roots_sent() {
+    let server = Sdk2Server::start(Sdk2::TsModernOnly);
+    let home = latch_home();
+    let folder = tempfile::Builder::new()
+        .prefix("latch-root-")
+        .tempdir()
+        .unwrap();
+    stdout_ok(home.path(), &["servers", "add", "modern", &server.url]);
+    // Name: Grace; colour: "x" (not a choice, asked again), then 3 (blue); the model reply:
+    // one line, then an empty line to end it.
+    let screen = call_at_a_terminal(
+        home.path(),
+        "modern",
+        &format!("ask --root '{}'", folder.path().display()),
+        "Grace\nx\n3\nHello\n\n",
+    );
+    assert!(screen.contains("modern asks: Who is asking?"), "{screen}");
+    assert!(screen.contains("Name *"), "required marked: {screen}");
+    assert!(
+        screen.contains("name (string) [Ada]"),
+        "default shown: {screen}"
+    );
+    assert!(screen.contains("2. green"), "choices listed: {screen}");
+    assert!(
+        screen.contains("pick a number from 1 to 3; try again"),
+        "{screen}"
+    );
+    assert!(screen.contains("[user] Say hello in one word."), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "ask: name=Grace colour=blue; sample=Hello; roots=1 file://{}",
+            folder.path().display()
+        )),
+        "the answers reached the server: {screen}\nserver log:\n{}",
+        server.log()
+    );
+    drop(server);
+}
