@@ -5,10 +5,20 @@
 //! the remote server's own capabilities, tools, resources and prompts; the remote server sees
 //! the agent's capabilities and gets its sampling, roots and elicitation requests answered by
 //! the agent. Stdout carries only the protocol; logs go to stderr, and never a token.
+//!
+//! It serves agents of both protocol eras, whatever era the remote server speaks: the
+//! `initialize` handshake (2025-11-25 and older) and the stateless requests of 2026-07-28
+//! (`server/discover`, `_meta` on every request, `subscriptions/listen`). Between eras it
+//! translates the server's questions: a 2026 server's `input_required` results become ordinary
+//! requests to a 2025 agent (`rounds`), and a 2025 server's requests become `input_required`
+//! results for a 2026 agent (`pending`).
 
 mod agent;
 mod error;
+mod listen;
+mod pending;
 mod remote;
+mod rounds;
 mod stdio;
 
 use std::sync::Arc;
@@ -94,7 +104,7 @@ where
         _ => None,
     };
     let warm_up = tokio::task::spawn_blocking(move || {
-        origin.map(|(url, headers)| crate::connection::http_client(&url, headers))
+        origin.map(|(url, headers)| crate::net::client_for(&url, headers))
     });
     let agent = Arc::new(agent::AgentLink::default());
     let remote = Arc::new(remote::Remote::new(

@@ -102,10 +102,10 @@ impl Failure {
             ServiceError::TransportClosed => Self::Lost("the session ended".to_owned()),
             // What the transport said, without rmcp's wrapper (which names Rust types).
             ServiceError::TransportSend(error) => {
-                Self::Lost(crate::connection::error_chain(error.error.as_ref()))
+                Self::Lost(crate::words::chain(error.error.as_ref()))
             }
             other => Self::Other(ErrorData::internal_error(
-                format!("Latch: {}", crate::connection::error_chain(&other)),
+                format!("Latch: {}", crate::words::chain(&other)),
                 None,
             )),
         }

@@ -22,11 +22,12 @@ use rmcp::{
     ErrorData, RoleServer,
     model::{
         CallToolRequest, CancelledNotificationParam, ClientRequest, ProgressNotificationParam,
-        RequestMetaObject, ServerResult,
+        RequestId, RequestMetaObject, ServerResult,
     },
     service::{PeerRequestOptions, RequestContext},
 };
 use tokio::{sync::mpsc, time::Instant};
+use tokio_util::sync::CancellationToken;
 // `resources/subscribe` is legacy-only from 2026-07-28 on; the bridge serves older versions.
 #[allow(deprecated)]
 use rmcp::model::{SubscribeRequest, SubscribeRequestParams};
@@ -288,6 +289,8 @@ impl Remote {
             .iter()
             .cloned()
             .collect();
+        // On the 2026 wire the level goes with each request instead (`level_in_meta`).
+        let level = level.filter(|_| !is_stateless(connection));
         let requests = level.into_iter().chain(uris.into_iter().map(|uri| {
             ClientRequest::SubscribeRequest(SubscribeRequest::new(SubscribeRequestParams::new(uri)))
         }));
@@ -296,6 +299,34 @@ impl Remote {
                 tracing::warn!(server = %self.name, %error, "could not restore a setting on the new session");
             }
         }
+    }
+
+    /// Whether the server's session (opened now if there is none) is on the 2026 wire.
+    pub(crate) async fn is_stateless(&self) -> bool {
+        self.connection()
+            .await
+            .is_ok_and(|connection| is_stateless(&connection))
+    }
+
+    /// The 2026 wire has no `logging/setLevel`: the level a 2025 agent set travels in each
+    /// request's `_meta` instead (unless the request names its own).
+    #[allow(deprecated)]
+    fn level_in_meta(
+        &self,
+        connection: &Connection,
+        mut meta: RequestMetaObject,
+    ) -> RequestMetaObject {
+        let level = match &*self.log_level.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(ClientRequest::SetLevelRequest(request)) => Some(request.params.level),
+            _ => None,
+        };
+        if let Some(level) = level
+            && meta.log_level().is_none()
+            && is_stateless(connection)
+        {
+            meta.set_log_level(level);
+        }
+        meta
     }
 
     /// Remember what a new session must be told again.
@@ -375,7 +406,8 @@ impl Remote {
         let mut retried = false;
         loop {
             let connection = self.connection().await?;
-            let options = PeerRequestOptions::no_options().with_meta(meta.clone());
+            let options = PeerRequestOptions::no_options()
+                .with_meta(self.level_in_meta(&connection, forwarded_meta(meta.clone())));
             let sent = async {
                 connection
                     .peer()
@@ -403,11 +435,49 @@ impl Remote {
         context: RequestContext<RoleServer>,
     ) -> Result<ServerResult, ErrorData> {
         let agent_token = context.meta.get_progress_token();
+        let peer = context.peer.clone();
+        let outcome = self
+            .run_call(
+                request,
+                context.meta.clone(),
+                &context.ct,
+                |progress| {
+                    let peer = peer.clone();
+                    let token = agent_token.clone();
+                    async move { relay_progress(&peer, token.as_ref(), progress).await }
+                },
+                |_| {},
+            )
+            .await;
+        match outcome {
+            Err(CallFailure::Cancelled) => Err(error::cancelled(&context.id)),
+            Err(CallFailure::Error(error)) => Err(error),
+            Ok(result) => Ok(result),
+        }
+    }
+
+    /// Send one tool call to the server and wait for its answer: each progress report goes to
+    /// `on_progress` (all of them before the answer), `on_sent` learns the id the request
+    /// went out with, and `cancel` firing tells the server the call is cancelled.
+    pub(crate) async fn run_call<P, F>(
+        &self,
+        request: CallToolRequest,
+        meta: RequestMetaObject,
+        cancel: &CancellationToken,
+        mut on_progress: P,
+        mut on_sent: impl FnMut(&RequestId),
+    ) -> Result<ServerResult, CallFailure>
+    where
+        P: FnMut(Progress) -> F,
+        F: Future<Output = ()>,
+    {
+        let meta = forwarded_meta(meta);
         let mut retried = false;
         loop {
             let connection = self.connection().await?;
             let peer = connection.peer().clone();
-            let options = PeerRequestOptions::no_options().with_meta(context.meta.clone());
+            let options = PeerRequestOptions::no_options()
+                .with_meta(self.level_in_meta(&connection, meta.clone()));
             let handle = match peer
                 .send_request_with_option(ClientRequest::CallToolRequest(request.clone()), options)
                 .await
@@ -428,6 +498,7 @@ impl Remote {
             let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<Progress>();
             let token = handle.progress_token.clone();
             let id = handle.id.clone();
+            on_sent(&id);
             connection
                 .shared
                 .calls
@@ -447,10 +518,10 @@ impl Remote {
             let outcome = loop {
                 tokio::select! {
                     biased;
-                    _ = context.ct.cancelled() => break None,
+                    _ = cancel.cancelled() => break None,
                     Some(progress) = progress_rx.recv() => {
                         reported = true;
-                        relay_progress(&context, agent_token.as_ref(), progress).await;
+                        on_progress(progress).await;
                     }
                     result = &mut response => break Some(result),
                 }
@@ -459,11 +530,11 @@ impl Remote {
             // us, so a call's last progress report may still be on its way when the answer
             // is here. When the call reports progress, wait until it has been quiet for a
             // moment, so the agent gets every report before the answer (and none after it).
-            if agent_token.is_some() && reported {
+            if reported {
                 while let Ok(Some(progress)) =
                     tokio::time::timeout(PROGRESS_SETTLE, progress_rx.recv()).await
                 {
-                    relay_progress(&context, agent_token.as_ref(), progress).await;
+                    on_progress(progress).await;
                 }
             }
             connection
@@ -473,7 +544,7 @@ impl Remote {
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&token);
             while let Ok(progress) = progress_rx.try_recv() {
-                relay_progress(&context, agent_token.as_ref(), progress).await;
+                on_progress(progress).await;
             }
             match outcome {
                 None => {
@@ -485,7 +556,7 @@ impl Remote {
                     if let Err(error) = peer.notify_cancelled(notice).await {
                         tracing::warn!(server = %self.name, %error, "could not tell the server the call was cancelled");
                     }
-                    return Err(error::cancelled(&context.id));
+                    return Err(CallFailure::Cancelled);
                 }
                 Some(Ok(result)) => return Ok(result),
                 Some(Err(error)) => {
@@ -514,8 +585,8 @@ impl Remote {
 }
 
 /// Send one progress report to the agent under its own token (when it asked for progress).
-async fn relay_progress(
-    context: &RequestContext<RoleServer>,
+pub(crate) async fn relay_progress(
+    peer: &rmcp::Peer<RoleServer>,
     token: Option<&rmcp::model::ProgressToken>,
     progress: Progress,
 ) {
@@ -525,7 +596,40 @@ async fn relay_progress(
     let mut param = ProgressNotificationParam::new(token.clone(), progress.progress);
     param.total = progress.total;
     param.message = progress.message;
-    if let Err(error) = context.peer.notify_progress(param).await {
+    if let Err(error) = peer.notify_progress(param).await {
         tracing::debug!(%error, "could not pass progress to the agent");
     }
+}
+
+/// Why a forwarded tool call ended without the server's answer.
+pub(crate) enum CallFailure {
+    /// The agent cancelled it (the server was told).
+    Cancelled,
+    /// The agent's error for it.
+    Error(ErrorData),
+}
+
+impl From<ErrorData> for CallFailure {
+    fn from(error: ErrorData) -> Self {
+        Self::Error(error)
+    }
+}
+
+/// The agent's `_meta` for the server: everything but the 2026-07-28 client context (protocol
+/// version, client info and capabilities), which describes the agent's link to the bridge, not
+/// the bridge's to the server — the connection sends its own.
+/// Whether `connection` speaks the 2026 wire (no session to set anything on).
+pub(crate) fn is_stateless(connection: &Connection) -> bool {
+    connection.server_info().stateless
+}
+
+pub(crate) fn forwarded_meta(mut meta: RequestMetaObject) -> RequestMetaObject {
+    for key in [
+        "io.modelcontextprotocol/protocolVersion",
+        "io.modelcontextprotocol/clientInfo",
+        "io.modelcontextprotocol/clientCapabilities",
+    ] {
+        meta.0.remove(key);
+    }
+    meta
 }
