@@ -1,29 +1,20 @@
 //! The adapter the MCP conformance suite runs as `latch-conformance <url>`. It reads the
-//! scenario from `MCP_CONFORMANCE_SCENARIO` and does what a person would do with Latch:
-//! connect, list the tools, call the scenario's tool — through latch-core's public API only.
-//! It holds no protocol logic: when a scenario fails, the fix belongs in the core.
+//! scenario from `MCP_CONFORMANCE_SCENARIO` (and its data from `MCP_CONFORMANCE_CONTEXT`) and
+//! does what a person would do with Latch: connect, list the tools, call what the scenario
+//! asks for ([`person`]) — through latch-core's public API only. It holds no protocol logic:
+//! when a scenario fails, the fix belongs in the core.
+
+mod person;
 
 use std::{process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use latch_core::{
-    CallOptions, ConnectOptions, Connection,
+    ConnectOptions, Connection,
     auth::{BrowserMode, SharedCredentialStore},
-    config::{RemoteServer, ServerConfig},
+    config::{ProtocolChoice, RemoteServer, ServerConfig},
 };
-use serde_json::{Map, Value, json};
-
-/// The tool each scenario expects a client to call, with its arguments.
-fn scenario_call(scenario: &str) -> Option<(&'static str, Value)> {
-    match scenario {
-        "tools_call" => Some(("add_numbers", json!({"a": 2, "b": 3}))),
-        "elicitation-sep1034-client-defaults" => {
-            Some(("test_client_elicitation_defaults", json!({})))
-        }
-        "sse-retry" => Some(("test_reconnection", json!({}))),
-        _ => None,
-    }
-}
+use serde_json::{Value, json};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -59,12 +50,9 @@ const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadat
 /// The server entry a person would write: the URL, plus the pre-registered client the suite
 /// hands out in `MCP_CONFORMANCE_CONTEXT` for the scenarios that have one (a secret, or a
 /// private key for `private_key_jwt`); a machine-to-machine server says
-/// `"type": "client_credentials"`.
-fn server_config(scenario: &str, url: &str) -> ServerConfig {
-    let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
-        .ok()
-        .and_then(|c| serde_json::from_str(&c).ok())
-        .unwrap_or_default();
+/// `"type": "client_credentials"`. `"protocol"` is `auto` unless `LATCH_CONFORMANCE_PROTOCOL`
+/// names a version, as a person forcing the era would write it.
+fn server_config(scenario: &str, url: &str, context: &Value) -> ServerConfig {
     let mut auth = json!({ "clientMetadataUrl": CLIENT_METADATA_URL });
     if scenario.starts_with("auth/client-credentials") {
         auth["type"] = json!("client_credentials");
@@ -79,15 +67,29 @@ fn server_config(scenario: &str, url: &str) -> ServerConfig {
             auth[to] = value.clone();
         }
     }
+    let protocol = match std::env::var("LATCH_CONFORMANCE_PROTOCOL").ok().as_deref() {
+        None | Some("" | "auto") => ProtocolChoice::Auto,
+        Some(version) => ProtocolChoice::Pinned(version.to_owned()),
+    };
     ServerConfig::Remote(RemoteServer {
         url: url.to_owned(),
         auth: Some(auth),
+        protocol,
         ..RemoteServer::default()
     })
 }
 
+/// The scenario's data from the suite (`MCP_CONFORMANCE_CONTEXT`), `null` when there is none.
+fn scenario_context() -> Value {
+    std::env::var("MCP_CONFORMANCE_CONTEXT")
+        .ok()
+        .and_then(|c| serde_json::from_str(&c).ok())
+        .unwrap_or_default()
+}
+
 async fn run(scenario: &str, url: &str) -> anyhow::Result<()> {
-    let server = server_config(scenario, url);
+    let context = scenario_context();
+    let server = server_config(scenario, url, &context);
     let options = ConnectOptions {
         credentials: Some(SharedCredentialStore::memory()),
         sign_in: Some(BrowserMode::Headless),
@@ -105,26 +107,7 @@ async fn run(scenario: &str, url: &str) -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        if let Some((tool, arguments)) = scenario_call(scenario) {
-            let arguments: Map<String, Value> = arguments.as_object().cloned().unwrap_or_default();
-            let result = connection
-                .call_tool(tool, arguments, CallOptions::default())
-                .await?;
-            eprintln!("{tool}: {}", result.text());
-        } else if scenario.starts_with("auth/") {
-            // Signed in, a person would try the tools: call each with no arguments. A refusal
-            // (e.g. scopes the server never grants) is the scenario's business, not a crash.
-            for tool in tools.iter() {
-                match connection
-                    .call_tool(&tool.name, Map::new(), CallOptions::default())
-                    .await
-                {
-                    Ok(result) => eprintln!("{}: {}", tool.name, result.text()),
-                    Err(error) => eprintln!("{}: {error}", tool.name),
-                }
-            }
-        }
-        anyhow::Ok(())
+        person::carry_out(person::plan(scenario, &context), &connection, &tools).await
     }
     .await;
     connection.close().await;
