@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! latch-bench throughput URL [--calls N] [--concurrency C] [--runs R] [--warmup W]
-//!                             [--raw-protocol-version V]
+//!                             [--protocol auto|2026-07-28|2025-11-25] [--echo-arg NAME]
+//!                             [--raw-protocol-version V] [--raw on|off]
 //! latch-bench sign-in MCP_URL [--runs R] [--warmup W]
 //! latch-bench keeper MCP_URL [--servers N] [--seconds S]
 //! ```
@@ -15,7 +16,12 @@
 //!   by a minimal raw HTTP client (reqwest, one POST per call, on a session it opened itself,
 //!   speaking the protocol version Latch's session negotiated) as the baseline the client-side
 //!   overhead is measured against, sequentially and with `--concurrency` in flight (the ceiling
-//!   any client can reach against that server).
+//!   any client can reach against that server). `--protocol` is the server entry's `"protocol"`
+//!   (default `auto`); on the 2026-07-28 wire the raw client is stateless too (no `initialize`,
+//!   the per-request `_meta` envelope and the `Mcp-Method` / `Mcp-Name` headers on every POST).
+//!   `--echo-arg` names `echo`'s argument (`message` for server-everything, `text` for the TS SDK
+//!   2.x peer in `tests/peers/sdk2`). `--raw off` leaves the raw client out (its figures are
+//!   then empty): `bench/run` uses it to count the HTTP requests Latch's calls make.
 //! - `sign-in`: `latch_core::auth::sign_in` with the headless agent against the oidc peer, a
 //!   fresh in-memory token store each time (so discovery, registration, authorization and the
 //!   code exchange all run).
@@ -34,7 +40,7 @@ use futures::{StreamExt, stream};
 use latch_core::{
     CallOptions, ConnectOptions, Connection, EventBus,
     auth::{AuthSettings, BrowserMode, SharedCredentialStore, SignInOptions, sign_in},
-    config::{NoSecrets, ServerConfig},
+    config::{NoSecrets, ProtocolChoice, RemoteServer, ServerConfig},
     keeper::{Keeper, KeeperState, KeeperTarget},
 };
 use serde_json::{Map, Value, json};
@@ -96,16 +102,17 @@ impl Options {
 
 // ---- throughput ------------------------------------------------------------------------------
 
-fn echo_args(i: usize) -> Map<String, Value> {
+/// `echo`'s arguments: `{arg: "bench i"}`.
+fn echo_args(arg: &str, i: usize) -> Map<String, Value> {
     let mut args = Map::new();
-    args.insert("message".into(), json!(format!("bench {i}")));
+    args.insert(arg.into(), json!(format!("bench {i}")));
     args
 }
 
-async fn echo(connection: &Connection, i: usize) -> Result<Duration> {
+async fn echo(connection: &Connection, arg: &str, i: usize) -> Result<Duration> {
     let start = Instant::now();
     let result = connection
-        .call_tool("echo", echo_args(i), CallOptions::default())
+        .call_tool("echo", echo_args(arg, i), CallOptions::default())
         .await?;
     let elapsed = start.elapsed();
     if result.is_error {
@@ -115,18 +122,23 @@ async fn echo(connection: &Connection, i: usize) -> Result<Duration> {
 }
 
 /// `calls` sequential echo calls; their latencies.
-async fn sequential(connection: &Connection, calls: usize) -> Result<Vec<Duration>> {
+async fn sequential(connection: &Connection, arg: &str, calls: usize) -> Result<Vec<Duration>> {
     let mut latencies = Vec::with_capacity(calls);
     for i in 0..calls {
-        latencies.push(echo(connection, i).await?);
+        latencies.push(echo(connection, arg, i).await?);
     }
     Ok(latencies)
 }
 
 /// `calls` echo calls, `in_flight` at a time.
-async fn concurrent(connection: &Connection, calls: usize, in_flight: usize) -> Result<()> {
+async fn concurrent(
+    connection: &Connection,
+    arg: &str,
+    calls: usize,
+    in_flight: usize,
+) -> Result<()> {
     let results: Vec<Result<Duration>> = stream::iter(0..calls)
-        .map(|i| echo(connection, i))
+        .map(|i| echo(connection, arg, i))
         .buffer_unordered(in_flight)
         .collect()
         .await;
@@ -141,7 +153,19 @@ async fn throughput(options: &Options) -> Result<Value> {
     let in_flight = options.number("concurrency", 16)? as usize;
     let runs = options.number("runs", 5)?;
     let warmup = options.number("warmup", 1)?;
-    let server = ServerConfig::remote(options.url.clone());
+    let arg = options
+        .values
+        .get("echo-arg")
+        .map_or("message", String::as_str);
+    let protocol: ProtocolChoice = match options.values.get("protocol") {
+        Some(v) => v.parse().map_err(anyhow::Error::msg)?,
+        None => ProtocolChoice::Auto,
+    };
+    let server = ServerConfig::Remote(RemoteServer {
+        url: options.url.clone(),
+        protocol,
+        ..RemoteServer::default()
+    });
     let connection = Connection::connect("bench", &server, ConnectOptions::default())
         .await
         .context("connecting with latch-core")?;
@@ -154,7 +178,12 @@ async fn throughput(options: &Options) -> Result<Value> {
         Some(version) => version.clone(),
         None => connection.server_info().protocol_version,
     };
-    let raw = RawSession::open(&options.url, &protocol_version).await?;
+    // `--raw off`: Latch's calls only (bench/run counts the HTTP requests they make).
+    let raw = match options.values.get("raw").map(String::as_str) {
+        Some("off") => None,
+        Some("on") | None => Some(RawSession::open(&options.url, &protocol_version, arg).await?),
+        Some(other) => bail!("--raw {other:?}: on or off"),
+    };
 
     // Each Latch run is followed by the raw client's run, so that both see the same machine
     // (other work on the cores drifts over seconds, and it shows in every figure).
@@ -168,17 +197,20 @@ async fn throughput(options: &Options) -> Result<Value> {
     let cpu_us = || cpu_time().map(|(_, run_ms)| run_ms * 1e3);
     for run in 0..warmup + runs {
         let (start, cpu) = (Instant::now(), cpu_us()?);
-        let run_latencies = sequential(&connection, calls).await?;
+        let run_latencies = sequential(&connection, arg, calls).await?;
         let rate = calls as f64 / start.elapsed().as_secs_f64();
         let cpu = (cpu_us()? - cpu) / calls as f64;
+        if run >= warmup {
+            sequential_rates.push(rate);
+            latencies.push(run_latencies);
+            cpu_per_call.push(cpu);
+        }
+        let Some(raw) = &raw else { continue };
         let (start, raw_cpu) = (Instant::now(), cpu_us()?);
         let raw_run_latencies = raw.sequential(calls).await?;
         let raw_rate = calls as f64 / start.elapsed().as_secs_f64();
         let raw_cpu = (cpu_us()? - raw_cpu) / calls as f64;
         if run >= warmup {
-            sequential_rates.push(rate);
-            latencies.push(run_latencies);
-            cpu_per_call.push(cpu);
             raw_sequential_rates.push(raw_rate);
             raw_latencies.push(raw_run_latencies);
             raw_cpu_per_call.push(raw_cpu);
@@ -188,18 +220,24 @@ async fn throughput(options: &Options) -> Result<Value> {
     let mut raw_concurrent_rates = Vec::new();
     for run in 0..warmup + runs {
         let start = Instant::now();
-        concurrent(&connection, calls, in_flight).await?;
+        concurrent(&connection, arg, calls, in_flight).await?;
         let rate = calls as f64 / start.elapsed().as_secs_f64();
+        if run >= warmup {
+            concurrent_rates.push(rate);
+        }
+        let Some(raw) = &raw else { continue };
         let start = Instant::now();
         raw.concurrent(calls, in_flight).await?;
         let raw_rate = calls as f64 / start.elapsed().as_secs_f64();
         if run >= warmup {
-            concurrent_rates.push(rate);
             raw_concurrent_rates.push(raw_rate);
         }
     }
+    let connection_stateless = connection.server_info().stateless;
     connection.close().await;
-    raw.close().await;
+    if let Some(raw) = raw {
+        raw.close().await;
+    }
 
     // Per measured run: p50 and p99 of Latch's and of the raw client's sequential calls.
     let latch: Vec<Value> = latencies.iter_mut().map(|l| percentiles(l)).collect();
@@ -214,6 +252,7 @@ async fn throughput(options: &Options) -> Result<Value> {
         "calls": calls,
         "concurrency": in_flight,
         "protocol_version": protocol_version,
+        "stateless": connection_stateless,
         "sequential_calls_per_s": sequential_rates,
         "concurrent_calls_per_s": concurrent_rates,
         "latency_p50_us": field(&latch, "p50"),
@@ -244,24 +283,36 @@ fn percentiles(samples: &mut [Duration]) -> Value {
 /// A minimal Streamable HTTP client, the baseline: reqwest, one `POST` of the same `tools/call`
 /// echo request per call, the answer (JSON or a short SSE stream) read to the end, on a session
 /// opened with `protocol_version` (sent in `initialize` and as `MCP-Protocol-Version` on every
-/// request, as the spec asks).
+/// request, as the spec asks). From 2026-07-28 on there is no session: no `initialize`, and every
+/// request carries the `_meta` envelope (version, client info, capabilities) and the
+/// `Mcp-Method` / `Mcp-Name` headers.
 struct RawSession {
     client: reqwest::Client,
     url: String,
     protocol_version: String,
+    /// The 2026-07-28 wire (stateless).
+    modern: bool,
+    /// `echo`'s argument name.
+    arg: String,
     session: Option<String>,
     next_id: std::sync::atomic::AtomicUsize,
 }
 
 impl RawSession {
-    async fn open(url: &str, protocol_version: &str) -> Result<Self> {
+    async fn open(url: &str, protocol_version: &str, arg: &str) -> Result<Self> {
         let mut raw = Self {
             client: reqwest::Client::new(),
             url: url.to_owned(),
             protocol_version: protocol_version.to_owned(),
+            // Dated versions compare in order as text.
+            modern: protocol_version >= "2026-07-28",
+            arg: arg.to_owned(),
             session: None,
             next_id: 1.into(),
         };
+        if raw.modern {
+            return Ok(raw);
+        }
         let init = raw
             .post(
                 json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
@@ -291,6 +342,14 @@ impl RawSession {
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", &self.protocol_version);
+        if self.modern {
+            if let Some(method) = body["method"].as_str() {
+                request = request.header("mcp-method", method);
+            }
+            if let Some(name) = body.pointer("/params/name").and_then(Value::as_str) {
+                request = request.header("mcp-name", name);
+            }
+        }
         if let Some(session) = &self.session {
             request = request.header("mcp-session-id", session);
         }
@@ -303,9 +362,16 @@ impl RawSession {
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let start = Instant::now();
+        let mut params = json!({"name": "echo", "arguments": echo_args(&self.arg, id)});
+        if self.modern {
+            params["_meta"] = json!({
+                "io.modelcontextprotocol/protocolVersion": self.protocol_version,
+                "io.modelcontextprotocol/clientInfo": {"name": "raw-baseline", "version": "0"},
+                "io.modelcontextprotocol/clientCapabilities": {},
+            });
+        }
         let body = self
-            .post(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                "params": {"name": "echo", "arguments": echo_args(id)}}))
+            .post(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params}))
             .await?
             .error_for_status()?
             .bytes()
