@@ -15,66 +15,32 @@ mod common;
 use std::{
     io::Read,
     path::Path,
-    process::{Output, Stdio},
+    process::Stdio,
     thread,
     time::{Duration, Instant},
 };
 
-use assert_cmd::Command;
-use common::sdk2::{Sdk2, Sdk2Server};
+use common::{
+    latch_fails, latch_json, latch_ok, latch_run,
+    sdk2::{Sdk2, Sdk2Server},
+};
 use serde_json::Value;
 
 /// Every tool the peers list before `grow` adds more.
 const TOOLS: [&str; 6] = ["echo", "add", "count", "slow", "ask", "grow"];
 
-fn latch(home: &Path) -> Command {
-    let mut command = common::latch_command(home);
-    command.env_remove("RUST_LOG");
-    command
-}
-
-fn run(home: &Path, args: &[&str]) -> Output {
-    latch(home).args(args).output().expect("latch runs")
-}
-
-fn stdout_of(home: &Path, args: &[&str]) -> String {
-    let output = run(home, args);
-    assert!(
-        output.status.success(),
-        "`latch {}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn ok_json(home: &Path, args: &[&str]) -> Value {
-    let stdout = stdout_of(home, args);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("--json prints JSON ({e}): {stdout}"))
-}
-
 fn add_server(home: &Path, name: &str, url: &str) {
-    let added = run(home, &["servers", "add", name, url]);
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    latch_ok(home, &["servers", "add", name, url]);
 }
 
 fn add_command_server(home: &Path, name: &str, program: &str, args: &[String]) {
     let mut add = vec!["servers", "add", name, "--command", program];
     add.extend(args.iter().map(String::as_str));
-    let added = run(home, &add);
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    latch_ok(home, &add);
 }
 
 fn tool_names(home: &Path, name: &str) -> Vec<String> {
-    ok_json(home, &["tools", name, "--json"])
+    latch_json(home, &["tools", name, "--json"])
         .as_array()
         .expect("a list of tools")
         .iter()
@@ -100,26 +66,26 @@ fn lists_calls_asks_and_grows(home: &Path, name: &str, grows: bool, context: &dy
             context()
         );
     }
-    let listed = stdout_of(home, &["tools", name]);
+    let listed = latch_ok(home, &["tools", name]);
     assert!(
         listed.contains("echo") && listed.contains("count"),
         "{listed}"
     );
 
-    let sum = ok_json(home, &["call", name, "add", "a=2", "b=3", "--json"]);
+    let sum = latch_json(home, &["call", name, "add", "a=2", "b=3", "--json"]);
     assert_eq!(sum["isError"], Value::Bool(false), "{sum}");
     assert_eq!(first_text(&sum), "The sum of 2 and 3 is 5.");
-    let echo = stdout_of(home, &["call", name, "echo", "text=hello 2026"]);
+    let echo = latch_ok(home, &["call", name, "echo", "text=hello 2026"]);
     assert_eq!(first_line(&echo), "echo: hello 2026");
 
     // No person at the terminal: the form is answered with its defaults.
-    let asked = stdout_of(home, &["call", name, "ask"]);
+    let asked = latch_ok(home, &["call", name, "ask"]);
     assert!(
         asked.contains("ask: name=Ada colour=green"),
         "{asked}; server log:\n{}",
         context()
     );
-    let asked = ok_json(home, &["call", name, "ask", "--json"]);
+    let asked = latch_json(home, &["call", name, "ask", "--json"]);
     assert!(
         first_text(&asked).starts_with("ask: name=Ada colour=green"),
         "{asked}"
@@ -130,20 +96,20 @@ fn lists_calls_asks_and_grows(home: &Path, name: &str, grows: bool, context: &dy
     if !grows {
         return;
     }
-    let grown = stdout_of(home, &["call", name, "grow"]);
+    let grown = latch_ok(home, &["call", name, "grow"]);
     let added = first_line(&grown)
         .strip_prefix("added ")
         .unwrap_or_else(|| panic!("{grown}"))
         .to_owned();
     assert!(tool_names(home, name).contains(&added), "{added} listed");
-    assert_eq!(first_line(&stdout_of(home, &["call", name, &added])), added);
+    assert_eq!(first_line(&latch_ok(home, &["call", name, &added])), added);
 }
 
 /// `--no-input` declines what the server asks, and the server ends the call its own way.
 fn no_input_declines(home: &Path, name: &str) {
-    let declined = stdout_of(home, &["call", name, "ask", "--no-input"]);
+    let declined = latch_ok(home, &["call", name, "ask", "--no-input"]);
     assert_eq!(first_line(&declined), "ask: declined, nothing done");
-    let declined = ok_json(home, &["call", name, "ask", "--no-input", "--json"]);
+    let declined = latch_json(home, &["call", name, "ask", "--no-input", "--json"]);
     assert_eq!(first_text(&declined), "ask: declined, nothing done");
 }
 
@@ -153,7 +119,7 @@ fn first_line(stdout: &str) -> &str {
 }
 
 fn assert_speaks_2026(home: &Path, name: &str) {
-    let status = ok_json(home, &["status", name, "--json"]);
+    let status = latch_json(home, &["status", name, "--json"]);
     let server = &status["servers"][0];
     assert_eq!(server["state"]["state"], "connected", "{status}");
     assert_eq!(
@@ -303,7 +269,7 @@ fn forcing_the_2025_handshake() {
         ("both", &both),
         ("python", &python),
     ] {
-        let added = run(
+        latch_ok(
             home,
             &[
                 "servers",
@@ -314,16 +280,9 @@ fn forcing_the_2025_handshake() {
                 "2025-11-25",
             ],
         );
-        assert!(
-            added.status.success(),
-            "{}",
-            String::from_utf8_lossy(&added.stderr)
-        );
     }
 
-    let refused = run(home, &["tools", "strict"]);
-    assert!(!refused.status.success());
-    let stderr = String::from_utf8_lossy(&refused.stderr);
+    let stderr = latch_fails(home, &["tools", "strict"]);
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
     assert!(
         stderr.contains(&modern_only.url) || stderr.contains("strict"),
@@ -335,17 +294,17 @@ fn forcing_the_2025_handshake() {
     );
 
     for name in ["both", "python"] {
-        let status = ok_json(home, &["status", name, "--json"]);
+        let status = latch_json(home, &["status", name, "--json"]);
         assert_eq!(
             status["servers"][0]["server"]["protocolVersion"], "2025-11-25",
             "{status}"
         );
-        let sum = ok_json(home, &["call", name, "add", "a=2", "b=3", "--json"]);
+        let sum = latch_json(home, &["call", name, "add", "a=2", "b=3", "--json"]);
         assert_eq!(first_text(&sum), "The sum of 2 and 3 is 5.");
     }
-    let asked = stdout_of(home, &["call", "python", "ask"]);
+    let asked = latch_ok(home, &["call", "python", "ask"]);
     assert!(asked.contains("ask: name=Ada colour=green"), "{asked}");
-    let failed = run(home, &["call", "both", "ask", "--json"]);
+    let failed = latch_run(home, &["call", "both", "ask", "--json"]);
     assert!(!failed.status.success(), "an isError result exits non-zero");
     let stateless: Value = serde_json::from_slice(&failed.stdout).expect("--json prints JSON");
     assert_eq!(stateless["isError"], Value::Bool(true), "{stateless}");

@@ -6,36 +6,17 @@
 
 mod common;
 
-use std::{fs, path::Path, process::Output};
+use std::{fs, path::Path};
 
 use common::{
-    Everything, Mode, everything_stdio_command,
+    Everything, Mode, everything_stdio_command, latch_fails, latch_json, latch_ok,
     sdk2::{Sdk2, Sdk2Server},
 };
 use serde_json::{Value, json};
 
-fn run(home: &Path, args: &[&str]) -> Output {
-    common::latch_command(home)
-        .args(args)
-        .output()
-        .expect("latch runs")
-}
-
-fn ok(home: &Path, args: &[&str]) -> String {
-    let output = run(home, args);
-    assert!(
-        output.status.success(),
-        "`latch {}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 output")
-}
-
 /// `server` (what the server said about itself) of `name` in `latch status NAME --json`.
 fn server_info(home: &Path, name: &str) -> Value {
-    let status: Value =
-        serde_json::from_str(&ok(home, &["status", name, "--json"])).expect("status --json");
+    let status = latch_json(home, &["status", name, "--json"]);
     let entry = status["servers"]
         .as_array()
         .and_then(|servers| servers.iter().find(|s| s["name"] == name))
@@ -56,11 +37,11 @@ fn auto_finds_a_2025_server_over_http_and_stdio_and_remembers_it() {
     let home = common::latch_home();
     let home = home.path();
     let everything = Everything::start(Mode::StreamableHttp);
-    ok(home, &["servers", "add", "http", &everything.url()]);
+    latch_ok(home, &["servers", "add", "http", &everything.url()]);
     let (program, args) = everything_stdio_command();
     let mut add = vec!["servers", "add", "stdio", "--command", &program];
     add.extend(args.iter().map(String::as_str));
-    ok(home, &add);
+    latch_ok(home, &add);
 
     for name in ["http", "stdio"] {
         let info = server_info(home, name);
@@ -68,11 +49,11 @@ fn auto_finds_a_2025_server_over_http_and_stdio_and_remembers_it() {
         assert_eq!(info["stateless"], false, "{name}: {info}");
         assert_eq!(remembered(home)[name]["era"], "2025-11-25", "{name}");
     }
-    let text = ok(home, &["status", "http"]);
+    let text = latch_ok(home, &["status", "http"]);
     assert!(text.contains("(MCP 2025-11-25, session)"), "{text}");
     // Remembered: the next process goes straight to the handshake, and still works.
-    assert!(ok(home, &["tools", "http"]).contains("echo"));
-    assert!(ok(home, &["tools", "stdio"]).contains("echo"));
+    assert!(latch_ok(home, &["tools", "http"]).contains("echo"));
+    assert!(latch_ok(home, &["tools", "stdio"]).contains("echo"));
 }
 
 #[test]
@@ -81,7 +62,7 @@ fn a_remembered_era_the_server_refuses_is_found_out_again() {
     let home = home.path();
     let everything = Everything::start(Mode::StreamableHttp);
     let url = everything.url();
-    ok(home, &["servers", "add", "old", &url]);
+    latch_ok(home, &["servers", "add", "old", &url]);
     // As if the server spoke 2026-07-28 last time, and has since been replaced by a 2025 one.
     fs::create_dir_all(home.join("state")).unwrap();
     fs::write(
@@ -89,7 +70,7 @@ fn a_remembered_era_the_server_refuses_is_found_out_again() {
         json!({"old": {"target": url, "era": "2026-07-28"}}).to_string(),
     )
     .unwrap();
-    assert!(ok(home, &["tools", "old"]).contains("echo"));
+    assert!(latch_ok(home, &["tools", "old"]).contains("echo"));
     assert_eq!(remembered(home)["old"]["era"], "2025-11-25");
 }
 
@@ -98,8 +79,8 @@ fn a_server_of_both_eras_gets_the_2026_wire_unless_pinned_to_2025() {
     let home = common::latch_home();
     let home = home.path();
     let server = Sdk2Server::start(Sdk2::TsDefault);
-    ok(home, &["servers", "add", "auto", &server.url]);
-    ok(
+    latch_ok(home, &["servers", "add", "auto", &server.url]);
+    latch_ok(
         home,
         &[
             "servers",
@@ -132,7 +113,7 @@ fn a_2025_server_pinned_to_2026_is_refused_in_one_line_that_says_what_to_do() {
     let home = common::latch_home();
     let home = home.path();
     let everything = Everything::start(Mode::StreamableHttp);
-    ok(
+    latch_ok(
         home,
         &[
             "servers",
@@ -143,9 +124,7 @@ fn a_2025_server_pinned_to_2026_is_refused_in_one_line_that_says_what_to_do() {
             "2026-07-28",
         ],
     );
-    let output = run(home, &["tools", "old"]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = latch_fails(home, &["tools", "old"]);
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(stderr.contains(&everything.url()), "{stderr}");
     assert!(
@@ -158,7 +137,7 @@ fn a_2025_server_pinned_to_2026_is_refused_in_one_line_that_says_what_to_do() {
 fn an_unknown_protocol_is_refused_with_the_choices() {
     let home = common::latch_home();
     let home = home.path();
-    let output = run(
+    let stderr = latch_fails(
         home,
         &[
             "servers",
@@ -169,8 +148,6 @@ fn an_unknown_protocol_is_refused_with_the_choices() {
             "2027-01-01",
         ],
     );
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("auto, or one of 2026-07-28, 2025-11-25"),
         "{stderr}"
@@ -181,9 +158,7 @@ fn an_unknown_protocol_is_refused_with_the_choices() {
         r#"{"mcpServers": {"x": {"url": "http://127.0.0.1:9/mcp", "protocol": "2025"}}}"#,
     )
     .unwrap();
-    let output = run(home, &["servers", "list"]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = latch_fails(home, &["servers", "list"]);
     assert!(
         stderr.contains("protocol") && stderr.contains("2026-07-28"),
         "{stderr}"

@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::{path::Path, process::Output};
+use std::path::Path;
 
-use assert_cmd::Command;
-use common::{Everything, Mode};
+use common::{Everything, Mode, latch_fails, latch_json, latch_ok, latch_run};
 use serde_json::Value;
 
 /// The tools server-everything always lists (more appear with roots/elicitation/sampling).
@@ -26,30 +25,6 @@ const ALWAYS_LISTED: [&str; 12] = [
     "trigger-long-running-operation",
 ];
 
-fn latch(home: &Path) -> Command {
-    let mut command = Command::cargo_bin("latch").expect("the latch binary");
-    command
-        .env("LATCH_HOME", home)
-        .env("LATCH_TOKEN_STORE", "file")
-        .env_remove("RUST_LOG");
-    command
-}
-
-fn run(home: &Path, args: &[&str]) -> Output {
-    latch(home).args(args).output().expect("latch runs")
-}
-
-fn ok_json(home: &Path, args: &[&str]) -> Value {
-    let output = run(home, args);
-    assert!(
-        output.status.success(),
-        "`latch {}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
-}
-
 fn tool_names(tools: &Value) -> Vec<String> {
     tools
         .as_array()
@@ -60,7 +35,7 @@ fn tool_names(tools: &Value) -> Vec<String> {
 }
 
 fn assert_lists_all(home: &Path, name: &str) {
-    let names = tool_names(&ok_json(home, &["tools", name, "--json"]));
+    let names = tool_names(&latch_json(home, &["tools", name, "--json"]));
     for tool in ALWAYS_LISTED {
         assert!(
             names.iter().any(|n| n == tool),
@@ -74,16 +49,11 @@ fn streamable_http_lists_and_calls() {
     let server = Everything::start(Mode::StreamableHttp);
     let home = common::latch_home();
     let home = home.path();
-    let added = run(home, &["servers", "add", "everything", &server.url()]);
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    latch_ok(home, &["servers", "add", "everything", &server.url()]);
 
     assert_lists_all(home, "everything");
 
-    let sum = ok_json(
+    let sum = latch_json(
         home,
         &["call", "everything", "get-sum", "a=2", "b=3", "--json"],
     );
@@ -91,11 +61,11 @@ fn streamable_http_lists_and_calls() {
     let text = sum["content"][0]["text"].as_str().unwrap();
     assert!(text.contains('5'), "{text}");
 
-    let echo = run(home, &["call", "everything", "echo", "message=hello latch"]);
+    let echo = latch_run(home, &["call", "everything", "echo", "message=hello latch"]);
     assert!(echo.status.success());
     assert!(String::from_utf8_lossy(&echo.stdout).contains("hello latch"));
 
-    let status = ok_json(home, &["status", "--json"]);
+    let status = latch_json(home, &["status", "--json"]);
     assert_eq!(status["servers"][0]["state"]["state"], "connected");
     assert_eq!(
         status["servers"][0]["state"]["transport"],
@@ -111,7 +81,7 @@ fn sse_transport_explicit_and_auto_fallback() {
     let home = common::latch_home();
     let home = home.path();
     assert!(
-        run(
+        latch_run(
             home,
             &["servers", "add", "old", &server.url(), "--transport", "sse"]
         )
@@ -119,17 +89,17 @@ fn sse_transport_explicit_and_auto_fallback() {
         .success()
     );
     assert!(
-        run(home, &["servers", "add", "guess", &server.url()])
+        latch_run(home, &["servers", "add", "guess", &server.url()])
             .status
             .success()
     );
 
     assert_lists_all(home, "old");
     assert_lists_all(home, "guess");
-    let sum = ok_json(home, &["call", "guess", "get-sum", "a=2", "b=3", "--json"]);
+    let sum = latch_json(home, &["call", "guess", "get-sum", "a=2", "b=3", "--json"]);
     assert!(sum["content"][0]["text"].as_str().unwrap().contains('5'));
 
-    let status = ok_json(home, &["status", "guess", "--json"]);
+    let status = latch_json(home, &["status", "guess", "--json"]);
     assert_eq!(
         status["servers"][0]["state"]["transport"], "sse",
         "auto fell back to SSE: {status}"
@@ -143,15 +113,10 @@ fn command_server_over_stdio() {
     let home = home.path();
     let mut add = vec!["servers", "add", "local", "--command", node.as_str()];
     add.extend(args.iter().map(String::as_str));
-    let added = run(home, &add);
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    latch_ok(home, &add);
 
     assert_lists_all(home, "local");
-    let sum = ok_json(home, &["call", "local", "get-sum", "a=2", "b=3", "--json"]);
+    let sum = latch_json(home, &["call", "local", "get-sum", "a=2", "b=3", "--json"]);
     assert!(sum["content"][0]["text"].as_str().unwrap().contains('5'));
 }
 
@@ -161,14 +126,14 @@ fn images_structured_content_and_errors() {
     let home = common::latch_home();
     let home = home.path();
     assert!(
-        run(home, &["servers", "add", "everything", &server.url()])
+        latch_run(home, &["servers", "add", "everything", &server.url()])
             .status
             .success()
     );
 
     // The image is decoded and saved; the printed path holds a real PNG.
     let out_dir = tempfile::tempdir().unwrap();
-    let image = run(
+    let stdout = latch_ok(
         home,
         &[
             "call",
@@ -178,12 +143,6 @@ fn images_structured_content_and_errors() {
             out_dir.path().to_str().unwrap(),
         ],
     );
-    assert!(
-        image.status.success(),
-        "{}",
-        String::from_utf8_lossy(&image.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&image.stdout);
     let path = stdout
         .lines()
         .find_map(|l| l.split(" saved to ").nth(1))
@@ -192,7 +151,7 @@ fn images_structured_content_and_errors() {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
 
     // Structured content comes through as JSON.
-    let weather = ok_json(
+    let weather = latch_json(
         home,
         &[
             "call",
@@ -208,7 +167,7 @@ fn images_structured_content_and_errors() {
     );
 
     // Resource links and embedded resources are modelled, not flattened to text.
-    let links = ok_json(
+    let links = latch_json(
         home,
         &[
             "call",
@@ -229,7 +188,7 @@ fn images_structured_content_and_errors() {
         2,
         "{links}"
     );
-    let reference = ok_json(
+    let reference = latch_json(
         home,
         &["call", "everything", "get-resource-reference", "--json"],
     );
@@ -243,7 +202,7 @@ fn images_structured_content_and_errors() {
     );
 
     // A value outside the enum is caught before sending, with its path.
-    let bad_enum = run(
+    let stderr = latch_fails(
         home,
         &[
             "call",
@@ -252,8 +211,6 @@ fn images_structured_content_and_errors() {
             "location=Paris",
         ],
     );
-    assert!(!bad_enum.status.success());
-    let stderr = String::from_utf8_lossy(&bad_enum.stderr);
     assert!(
         stderr.contains("/location") && stderr.contains("nothing was sent"),
         "{stderr}"
@@ -261,7 +218,7 @@ fn images_structured_content_and_errors() {
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 
     // Sent anyway, the server answers with a clean isError result, not a crash.
-    let server_side = run(
+    let server_side = latch_run(
         home,
         &[
             "call",
@@ -277,17 +234,18 @@ fn images_structured_content_and_errors() {
     assert_eq!(result["isError"], true, "{result}");
 
     // A bad argument type fails in the coercion step, naming the word.
-    let bad_number = run(home, &["call", "everything", "get-sum", "a=two", "b=3"]);
-    assert!(!bad_number.status.success());
-    assert!(String::from_utf8_lossy(&bad_number.stderr).contains("a=two"));
+    assert!(
+        latch_fails(home, &["call", "everything", "get-sum", "a=two", "b=3"]).contains("a=two")
+    );
 
     // A missing required argument is a schema error listing the path.
-    let missing = run(home, &["call", "everything", "get-sum", "a=1"]);
-    assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("\"b\" is a required property"));
+    assert!(
+        latch_fails(home, &["call", "everything", "get-sum", "a=1"])
+            .contains("\"b\" is a required property")
+    );
 
     // An unknown tool names the server and the way out.
-    let unknown = run(home, &["call", "everything", "no-such-tool"]);
+    let unknown = latch_run(home, &["call", "everything", "no-such-tool"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("latch tools everything"));
 }
 
@@ -297,23 +255,21 @@ fn failures_are_one_clear_line() {
     let home = home.path();
     // Nothing listens on port 9 of loopback.
     assert!(
-        run(home, &["servers", "add", "gone", "http://127.0.0.1:9/mcp"])
+        latch_run(home, &["servers", "add", "gone", "http://127.0.0.1:9/mcp"])
             .status
             .success()
     );
-    let gone = run(home, &["tools", "gone"]);
-    assert!(!gone.status.success());
-    let stderr = String::from_utf8_lossy(&gone.stderr);
+    let stderr = latch_fails(home, &["tools", "gone"]);
     assert!(
         stderr.contains("could not reach") && stderr.contains("127.0.0.1:9"),
         "{stderr}"
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 
-    let unknown = run(home, &["tools", "nope"]);
+    let unknown = latch_run(home, &["tools", "nope"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("latch servers list"));
 
-    let missing = run(
+    let missing = latch_run(
         home,
         &[
             "servers",
@@ -324,7 +280,7 @@ fn failures_are_one_clear_line() {
         ],
     );
     assert!(missing.status.success());
-    let spawn = run(home, &["tools", "x"]);
+    let spawn = latch_run(home, &["tools", "x"]);
     assert!(String::from_utf8_lossy(&spawn.stderr).contains("could not start"));
 }
 
@@ -340,7 +296,7 @@ fn ctrl_c_cancels_a_running_call() {
     let server = Everything::start(Mode::StreamableHttp);
     let home = common::latch_home();
     assert!(
-        run(
+        latch_run(
             home.path(),
             &["servers", "add", "everything", &server.url()]
         )

@@ -10,42 +10,17 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    path::Path,
-    process::{Output, Stdio},
-};
+use std::{io::Write, path::Path, process::Stdio};
 
 use common::{
-    Everything, Mode, latch_command, latch_home,
+    Everything, Mode, latch_fails, latch_home, latch_ok,
     sdk2::{Sdk2, Sdk2Server},
 };
-
-fn run(home: &Path, args: &[&str]) -> Output {
-    // Piped stdin: no terminal, as in a script.
-    latch_command(home)
-        .env_remove("RUST_LOG")
-        .args(args)
-        .write_stdin("")
-        .output()
-        .expect("latch runs")
-}
-
-fn stdout_ok(home: &Path, args: &[&str]) -> String {
-    let output = run(home, args);
-    assert!(
-        output.status.success(),
-        "`latch {}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 fn with_everything(test: impl FnOnce(&Path)) {
     let server = Everything::start(Mode::StreamableHttp);
     let home = latch_home();
-    stdout_ok(
+    latch_ok(
         home.path(),
         &["servers", "add", "everything", &server.url()],
     );
@@ -66,7 +41,7 @@ fn roots_are_the_root_flags_and_nothing_without_them() {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let listed = stdout_ok(
+        let listed = latch_ok(
             home,
             &[
                 "call",
@@ -84,9 +59,7 @@ fn roots_are_the_root_flags_and_nothing_without_them() {
         assert!(listed.contains(&format!("1. {name}")), "{listed}");
 
         // Without --root Latch announces no roots, so the server does not offer the tool.
-        let output = run(home, &["call", "everything", "get-roots-list"]);
-        assert!(!output.status.success());
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = latch_fails(home, &["call", "everything", "get-roots-list"]);
         assert!(stderr.contains("has no tool `get-roots-list`"), "{stderr}");
     });
 }
@@ -94,7 +67,7 @@ fn roots_are_the_root_flags_and_nothing_without_them() {
 #[test]
 fn without_a_terminal_no_model_reply_is_offered() {
     with_everything(|home| {
-        let output = run(
+        let stderr = latch_fails(
             home,
             &[
                 "call",
@@ -103,8 +76,6 @@ fn without_a_terminal_no_model_reply_is_offered() {
                 "prompt=hi",
             ],
         );
-        assert!(!output.status.success());
-        let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains("has no tool `trigger-sampling-request`"),
             "sampling is announced only when a person can write the reply: {stderr}"
@@ -115,7 +86,7 @@ fn without_a_terminal_no_model_reply_is_offered() {
 #[test]
 fn no_input_declines_a_form_and_so_does_no_terminal_when_a_required_field_has_no_default() {
     with_everything(|home| {
-        let declined = stdout_ok(
+        let declined = latch_ok(
             home,
             &[
                 "call",
@@ -128,7 +99,7 @@ fn no_input_declines_a_form_and_so_does_no_terminal_when_a_required_field_has_no
         assert!(declined.contains("\"action\": \"decline\""), "{declined}");
 
         // No terminal: the form's defaults would be taken, but `name` is required and has none.
-        let declined = stdout_ok(home, &["call", "everything", "trigger-elicitation-request"]);
+        let declined = latch_ok(home, &["call", "everything", "trigger-elicitation-request"]);
         assert!(declined.contains("\"action\": \"decline\""), "{declined}");
     });
 }
@@ -166,7 +137,7 @@ fn call_at_a_terminal(home: &Path, name: &str, args: &str, typed: &str) -> Strin
 fn at_a_terminal_a_page_to_open_shows_its_url_and_host_and_no_declines() {
     let server = Everything::start(Mode::StreamableHttp);
     let home = latch_home();
-    stdout_ok(
+    latch_ok(
         home.path(),
         &["servers", "add", "everything", &server.url()],
     );
@@ -200,7 +171,7 @@ fn at_a_terminal_the_person_answers_a_form_a_model_reply_and_gets_the_roots_sent
         .prefix("latch-root-")
         .tempdir()
         .unwrap();
-    stdout_ok(home.path(), &["servers", "add", "modern", &server.url]);
+    latch_ok(home.path(), &["servers", "add", "modern", &server.url]);
     // Name: Grace; colour: "x" (not a choice, asked again), then 3 (blue); the model reply:
     // one line, then an empty line to end it.
     let screen = call_at_a_terminal(

@@ -10,13 +10,11 @@
 mod common;
 
 use std::{
-    fs::{self, File},
-    path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
-use common::{Everything, Mode};
+use common::{Everything, Mode, announced::Announced};
 use latch_core::{
     CallError, CallOptions, ConnectOptions, Connection, config::ServerConfig, tools::Progress,
 };
@@ -24,55 +22,27 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 /// A running `broken-stream-server.mjs` on 127.0.0.1; dropping it kills the process.
-struct Broken {
-    url: String,
-    child: Child,
-    log_path: PathBuf,
-    _logs: tempfile::TempDir,
+struct Broken(Announced);
+
+impl std::ops::Deref for Broken {
+    type Target = Announced;
+
+    fn deref(&self) -> &Announced {
+        &self.0
+    }
 }
 
 impl Broken {
     fn start() -> Broken {
-        let logs = tempfile::Builder::new()
-            .prefix("latch-broken-stream-")
-            .tempdir()
-            .expect("a temp dir for the server's log");
-        let log_path = logs.path().join("broken-stream.log");
-        let log = File::create(&log_path).expect("the server's log file");
-        let mut child = Command::new(common::node())
+        let mut command = Command::new(common::node());
+        command
             .arg(common::peers_dir().join("broken-stream-server.mjs"))
-            .args(["--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log.try_clone().expect("the log file, again"))
-            .spawn()
-            .expect("the broken-stream server starts");
-        let first = common::first_line_then_log(child.stdout.take().expect("piped stdout"), log);
-        let url = first
-            .recv_timeout(Duration::from_secs(60))
-            .ok()
-            .and_then(|line| serde_json::from_str::<Value>(&line).ok())
-            .and_then(|v| v["url"].as_str().map(str::to_owned));
-        match url {
-            Some(url) if url.starts_with("http://127.0.0.1:") => Broken {
-                url,
-                child,
-                log_path,
-                _logs: logs,
-            },
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "the broken-stream server did not say where it listens; its log:\n{}",
-                    fs::read_to_string(&log_path).unwrap_or_default()
-                );
-            }
-        }
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log_path).unwrap_or_default()
+            .args(["--port", "0"]);
+        Broken(Announced::start(
+            "the broken-stream server",
+            &mut command,
+            Duration::from_secs(60),
+        ))
     }
 
     /// The attempts at `tool` the server logged (`attempt {json}` lines), in order.
@@ -100,13 +70,6 @@ impl Broken {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-    }
-}
-
-impl Drop for Broken {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

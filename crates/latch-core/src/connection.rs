@@ -8,7 +8,7 @@ pub(crate) mod era;
 mod error;
 mod handler;
 mod http;
-mod input_required;
+pub(crate) mod input_required;
 pub mod sse;
 mod stdio;
 

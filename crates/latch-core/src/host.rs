@@ -151,15 +151,20 @@ impl Host for DefaultsHost {
     }
 }
 
+/// The names an object schema lists as `required` (none when it lists none).
+pub fn required_fields(schema: &Value) -> Vec<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
 /// The default of every property of an object schema, or `None` when a required property
 /// has no default.
 pub fn schema_defaults(schema: &Value) -> Option<Map<String, Value>> {
     let properties = schema.get("properties").and_then(Value::as_object);
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let required = required_fields(schema);
     let mut values = Map::new();
     if let Some(properties) = properties {
         for (name, property) in properties {

@@ -23,11 +23,7 @@ pub fn ask(
     input: &mut dyn BufRead,
     output: &mut dyn Write,
 ) -> Option<Map<String, Value>> {
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let required = latch_core::host::required_fields(schema);
     let mut values = Map::new();
     let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
         return Some(values);

@@ -19,8 +19,10 @@ use std::{
     thread,
     time::{Duration, Instant, SystemTime},
 };
+pub mod announced;
 pub mod oidc;
 pub mod providers;
+pub mod venv;
 
 /// How long a server may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -327,6 +329,48 @@ pub fn latch_command(home: &Path) -> assert_cmd::Command {
         .env("LATCH_HOME", home)
         .env("LATCH_TOKEN_STORE", "file");
     command
+}
+
+/// [`latch_command`] without the caller's `RUST_LOG`, so stderr holds only what a person sees.
+pub fn latch_quiet(home: &Path) -> assert_cmd::Command {
+    let mut command = latch_command(home);
+    command.env_remove("RUST_LOG");
+    command
+}
+
+/// Run `latch ARGS` ([`latch_quiet`]; stdin is an empty pipe: no terminal, as in a script).
+pub fn latch_run(home: &Path, args: &[&str]) -> std::process::Output {
+    latch_quiet(home).args(args).output().expect("latch runs")
+}
+
+/// `latch ARGS` succeeded (else fail naming the command, with its stderr); its stdout.
+pub fn latch_ok(home: &Path, args: &[&str]) -> String {
+    let output = latch_run(home, args);
+    assert!(
+        output.status.success(),
+        "`latch {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `latch ARGS ...--json` succeeded; its stdout as JSON.
+pub fn latch_json(home: &Path, args: &[&str]) -> serde_json::Value {
+    let stdout = latch_ok(home, args);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("--json prints JSON ({e}): {stdout}"))
+}
+
+/// `latch ARGS` failed (else fail naming the command, with its stdout); its stderr.
+pub fn latch_fails(home: &Path, args: &[&str]) -> String {
+    let output = latch_run(home, args);
+    assert!(
+        !output.status.success(),
+        "`latch {}` succeeded: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Run `latch ARGS` logging at trace level, so tests can check no secret reaches any line.

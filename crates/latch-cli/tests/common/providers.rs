@@ -12,18 +12,16 @@
 
 use std::{
     fs::{self, File},
-    io::ErrorKind,
     os::unix::process::CommandExt,
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::{Child, ChildStdin, Command, Stdio},
     sync::{OnceLock, mpsc},
-    thread,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, Instant},
 };
 
 use serde_json::Value;
 
-use super::{oidc::http_request, workspace_root};
+use super::{oidc::http_request, venv::Venv, workspace_root};
 
 /// How long a server may take to print its JSON line (the AS migrates its database first).
 const START_TIMEOUT: Duration = Duration::from_secs(90);
@@ -263,101 +261,11 @@ pub fn providers_python() -> PathBuf {
 }
 
 fn install_venv() -> PathBuf {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = target.join("providers-python-venv");
-    let python = venv.join("bin/python");
-    let stamp = venv.join("requirements.installed");
-    let lock_file = providers_dir().join("requirements.lock");
-    let wanted = fs::read_to_string(&lock_file)
-        .unwrap_or_else(|e| panic!("could not read {}: {e}", lock_file.display()));
-    let ready = || fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str());
-    if ready() && python.is_file() {
-        return python;
+    Venv {
+        name: "providers",
+        what: "the provider peers",
+        lock_file: providers_dir().join("requirements.lock"),
+        require_hashes: false,
     }
-    let _lock = DirLock::acquire(&target.join("providers-venv.lock"), &ready);
-    if ready() && python.is_file() {
-        return python;
-    }
-    let system_python = ["python3", "python"]
-        .into_iter()
-        .find(|p| {
-            Command::new(p)
-                .args(["-c", "import sys; sys.exit(sys.version_info < (3, 10))"])
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-        .expect("the provider peers need Python 3.10+ on PATH");
-    let _ = fs::remove_dir_all(&venv);
-    eprintln!(
-        "installing the provider peers: a venv in {} from {}",
-        venv.display(),
-        lock_file.display()
-    );
-    run(Command::new(system_python).args(["-m", "venv"]).arg(&venv));
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .arg("-r")
-        .arg(&lock_file));
-    fs::write(&stamp, &wanted).expect("the venv's stamp");
-    python
-}
-
-fn run(command: &mut Command) {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("could not run {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A lock directory (creating one is atomic across processes), removed when dropped. A lock
-/// older than 10 minutes was left by a holder that died and is taken over.
-struct DirLock(PathBuf);
-
-impl DirLock {
-    fn acquire(path: &Path, done: &dyn Fn() -> bool) -> Option<DirLock> {
-        fs::create_dir_all(path.parent().expect("the lock's parent")).expect("target/tmp");
-        let deadline = Instant::now() + Duration::from_secs(900);
-        loop {
-            match fs::create_dir(path) {
-                Ok(()) => return Some(DirLock(path.to_owned())),
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    if done() {
-                        return None;
-                    }
-                    let age = fs::metadata(path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| SystemTime::now().duration_since(t).ok());
-                    if age.is_some_and(|age| age > Duration::from_secs(600)) {
-                        let _ = fs::remove_dir(path);
-                    }
-                    assert!(
-                        Instant::now() < deadline,
-                        "waited 15 min for {}",
-                        path.display()
-                    );
-                    thread::sleep(Duration::from_millis(200));
-                }
-                Err(e) => panic!("could not create {}: {e}", path.display()),
-            }
-        }
-    }
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir(&self.0);
-    }
+    .install()
 }

@@ -8,17 +8,9 @@
 //! test that needs them installs them into a venv under `target/tmp/` (once, under a lock
 //! directory, so parallel test processes share it).
 
-use std::{
-    fs::{self, File},
-    io::ErrorKind,
-    path::{Path, PathBuf},
-    process::{Child, ChildStdin, Command, Stdio},
-    sync::OnceLock,
-    thread,
-    time::{Duration, Instant, SystemTime},
-};
+use std::{path::PathBuf, process::Command, sync::OnceLock, time::Duration};
 
-use super::{first_line_then_log, node, peers_dir, workspace_root};
+use super::{announced::Announced, node, peers_dir, venv::Venv, workspace_root};
 
 /// How long a server may take to say where it listens.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -50,10 +42,7 @@ pub struct Sdk2Server {
     pub kind: Sdk2,
     /// `http://127.0.0.1:PORT/mcp`.
     pub url: String,
-    child: Child,
-    _stdin: Option<ChildStdin>,
-    log_path: PathBuf,
-    _logs: tempfile::TempDir,
+    peer: Announced,
 }
 
 impl Sdk2Server {
@@ -80,57 +69,19 @@ impl Sdk2Server {
                 command
             }
         };
-        let logs = tempfile::Builder::new()
-            .prefix("latch-sdk2-")
-            .tempdir()
-            .expect("a temp dir for the server's log");
-        let log_path = logs.path().join(format!("{}.log", kind.label()));
-        let log = File::create(&log_path).expect("the server's log file");
-        let mut child = command
-            .current_dir(&script_dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(log.try_clone().expect("the log file, again"))
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start the {} server: {e}", kind.label()));
-        let stdin = child.stdin.take();
-        let first = first_line_then_log(child.stdout.take().expect("piped stdout"), log);
-        let announced = first.recv_timeout(START_TIMEOUT);
-        let url = announced
-            .ok()
-            .and_then(|line| serde_json::from_str::<serde_json::Value>(&line).ok())
-            .and_then(|v| v["url"].as_str().map(str::to_owned));
-        match url {
-            Some(url) if url.starts_with("http://127.0.0.1:") => Sdk2Server {
-                kind,
-                url,
-                child,
-                _stdin: stdin,
-                log_path,
-                _logs: logs,
-            },
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "the {} server did not announce its URL; its log:\n{}",
-                    kind.label(),
-                    fs::read_to_string(&log_path).unwrap_or_default()
-                );
-            }
+        command.current_dir(&script_dir);
+        let what = format!("the {} server", kind.label());
+        let peer = Announced::start(&what, &mut command, START_TIMEOUT);
+        Sdk2Server {
+            kind,
+            url: peer.url.clone(),
+            peer,
         }
     }
 
     /// What the server printed so far (stderr, and stdout after its first line).
     pub fn log(&self) -> String {
-        fs::read_to_string(&self.log_path).unwrap_or_default()
-    }
-}
-
-impl Drop for Sdk2Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.peer.log()
     }
 }
 
@@ -161,102 +112,11 @@ pub fn sdk2_python() -> PathBuf {
 }
 
 fn install_venv() -> PathBuf {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = target.join("sdk2-python-venv");
-    let python = venv.join("bin/python");
-    let stamp = venv.join("requirements.installed");
-    let lock_file = sdk2_dir().join("requirements.lock");
-    let wanted = fs::read_to_string(&lock_file)
-        .unwrap_or_else(|e| panic!("could not read {}: {e}", lock_file.display()));
-    let ready = || fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str());
-    if ready() && python.is_file() {
-        return python;
+    Venv {
+        name: "sdk2",
+        what: "the Python SDK 2.x peer",
+        lock_file: sdk2_dir().join("requirements.lock"),
+        require_hashes: true,
     }
-    let lock = target.join("sdk2-venv.lock");
-    let _lock = DirLock::acquire(&lock, &ready);
-    if ready() && python.is_file() {
-        return python;
-    }
-    let system_python = ["python3", "python"]
-        .into_iter()
-        .find(|p| {
-            Command::new(p)
-                .args(["-c", "import sys; sys.exit(sys.version_info < (3, 10))"])
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-        .expect("the Python SDK 2.x peer needs Python 3.10+ on PATH");
-    let _ = fs::remove_dir_all(&venv);
-    eprintln!(
-        "installing the Python SDK 2.x peer: a venv in {} from {}",
-        venv.display(),
-        lock_file.display()
-    );
-    run(Command::new(system_python).args(["-m", "venv"]).arg(&venv));
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(["--require-hashes", "-r"])
-        .arg(&lock_file));
-    fs::write(&stamp, &wanted).expect("the venv's stamp");
-    python
-}
-
-fn run(command: &mut Command) {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("could not run {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A lock directory (creating one is atomic across processes), removed when dropped. A lock
-/// older than 10 minutes was left by a holder that died and is taken over.
-struct DirLock(PathBuf);
-
-impl DirLock {
-    fn acquire(path: &Path, done: &dyn Fn() -> bool) -> Option<DirLock> {
-        fs::create_dir_all(path.parent().expect("the lock's parent")).expect("target/tmp");
-        let deadline = Instant::now() + Duration::from_secs(900);
-        loop {
-            match fs::create_dir(path) {
-                Ok(()) => return Some(DirLock(path.to_owned())),
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    if done() {
-                        return None;
-                    }
-                    let age = fs::metadata(path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| SystemTime::now().duration_since(t).ok());
-                    if age.is_some_and(|age| age > Duration::from_secs(600)) {
-                        let _ = fs::remove_dir(path);
-                    }
-                    assert!(
-                        Instant::now() < deadline,
-                        "waited 15 min for {}",
-                        path.display()
-                    );
-                    thread::sleep(Duration::from_millis(200));
-                }
-                Err(e) => panic!("could not create {}: {e}", path.display()),
-            }
-        }
-    }
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir(&self.0);
-    }
+    .install()
 }

@@ -499,19 +499,14 @@ impl Remote {
             let token = handle.progress_token.clone();
             let id = handle.id.clone();
             on_sent(&id);
-            connection
-                .shared
-                .calls
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(
-                    token.clone(),
-                    RunningCall {
-                        call_id: 0,
-                        progress: Some(progress_tx),
-                        reported: false,
-                    },
-                );
+            connection.shared.track_call(
+                token.clone(),
+                RunningCall {
+                    call_id: 0,
+                    progress: Some(progress_tx),
+                    reported: false,
+                },
+            );
             let response = handle.await_response();
             tokio::pin!(response);
             let mut reported = false;
@@ -537,12 +532,7 @@ impl Remote {
                     on_progress(progress).await;
                 }
             }
-            connection
-                .shared
-                .calls
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&token);
+            connection.shared.forget_call(&token);
             while let Ok(progress) = progress_rx.try_recv() {
                 on_progress(progress).await;
             }

@@ -6,11 +6,9 @@
 //! the echoed `requestState` and a new request id — several rounds, at most
 //! [`DEFAULT_MRTR_MAX_ROUNDS`]. (The core's `connection::input_required::drive` runs the same rounds
 //! for Latch's own calls, answering through a connection's handler; the bridge answers through
-//! the agent's peer of the request at hand.)
+//! the agent's peer of the request at hand, with the same pause and the same answering of a
+//! round's requests together.)
 
-use std::time::Duration;
-
-use futures::future::try_join_all;
 use rmcp::{
     ErrorData, Peer, RoleServer,
     model::{
@@ -19,6 +17,8 @@ use rmcp::{
     },
 };
 use tokio_util::sync::CancellationToken;
+
+use crate::connection::input_required::{answer_each, state_only_pause};
 
 /// Ask the agent every input request of `asked`, and return `request` ready to be sent again.
 pub(crate) async fn answer_round(
@@ -38,17 +38,13 @@ pub(crate) async fn answer_round(
         ));
     }
     let requests = asked.input_requests.unwrap_or_default();
-    if requests.is_empty() {
-        // Only state: the server wants the request again (it sheds load, say). Wait a little,
-        // longer each round, as rmcp's client and the core's loop do.
-        let pause = Duration::from_millis((50u64 << round.min(3)).min(250));
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = ct.cancelled() => return Err(ErrorData::internal_error("cancelled by the agent", None)),
-        }
+    // Only state: the server wants the request again (it sheds load, say); wait as the core's
+    // loop does.
+    if requests.is_empty() && !state_only_pause(round as u32, ct).await {
+        return Err(ErrorData::internal_error("cancelled by the agent", None));
     }
     // Every question of a round at once: the agent may show them together.
-    let answers = requests.into_iter().map(|(key, input)| async move {
+    let answers = answer_each(requests, |key, input| async move {
         let Some(relayed) = server_request(input) else {
             return Err(ErrorData::internal_error(
                 format!(
@@ -67,10 +63,10 @@ pub(crate) async fn answer_round(
                     None,
                 ),
             })?;
-        Ok((key, answer_value(answer)))
+        Ok(answer_value(answer))
     });
     let responses: InputResponses = tokio::select! {
-        answers = try_join_all(answers) => answers?.into_iter().collect(),
+        answers = answers => answers?,
         _ = ct.cancelled() => return Err(ErrorData::internal_error("cancelled by the agent", None)),
     };
     retry_request(request, responses, asked.request_state)

@@ -360,11 +360,7 @@ impl Connection {
             let shared = self.shared.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(PROGRESS_SETTLE).await;
-                shared
-                    .calls
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&token);
+                shared.forget_call(&token);
             });
         }
     }
@@ -393,18 +389,14 @@ impl Connection {
             .map_err(|e| CallError::from_service(e, " before the call was sent"))?;
         let token = handle.progress_token.clone();
         let request_id = handle.id.clone();
-        self.shared
-            .calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                token.clone(),
-                RunningCall {
-                    call_id,
-                    progress: options.progress.clone(),
-                    reported: false,
-                },
-            );
+        self.shared.track_call(
+            token.clone(),
+            RunningCall {
+                call_id,
+                progress: options.progress.clone(),
+                reported: false,
+            },
+        );
         let outcome = tokio::select! {
             response = handle.await_response() => Some(response),
             _ = options.cancel.cancelled() => None,

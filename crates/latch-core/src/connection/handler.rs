@@ -74,6 +74,22 @@ pub(crate) trait Relay: Send + Sync + 'static {
 }
 
 impl Shared {
+    /// Route the progress reported under `token` to `call` until [`Shared::forget_call`].
+    pub(crate) fn track_call(&self, token: ProgressToken, call: RunningCall) {
+        self.calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token, call);
+    }
+
+    /// Stop routing the progress reported under `token`.
+    pub(crate) fn forget_call(&self, token: &ProgressToken) {
+        self.calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(token);
+    }
+
     async fn relay_notification(&self, notification: ServerNotification) {
         if let Some(relay) = &self.relay {
             relay.notify(notification).await;

@@ -12,6 +12,7 @@ use std::{future::Future, time::Duration};
 
 use futures::future::try_join_all;
 use rmcp::model::{InputRequest, InputRequests, InputRequiredResult, InputResponses};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use rmcp::model::DEFAULT_MRTR_MAX_ROUNDS as MAX_ROUNDS;
@@ -55,13 +56,10 @@ where
         };
         let requests = asked.input_requests.unwrap_or_default();
         if requests.is_empty() {
-            // Only state: the server wants the request again (e.g. it sheds load). Wait a
-            // little, longer each time, as rmcp's own client does.
-            let pause = Duration::from_millis((50u64 << state_only_rounds.min(3)).min(250));
+            let paused = state_only_pause(state_only_rounds, cancel).await;
             state_only_rounds += 1;
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = cancel.cancelled() => return Err(CallError::Cancelled),
+            if !paused {
+                return Err(CallError::Cancelled);
             }
         } else {
             state_only_rounds = 0;
@@ -78,24 +76,51 @@ where
     Err(CallError::KeptAskingForInput { rounds: max_rounds })
 }
 
-/// Answer every request of one round, at the same time.
+/// Before sending again a request whose round carried only state (the server wants it again,
+/// e.g. it sheds load): wait a little, longer each time (`n`: such rounds so far), as rmcp's
+/// own client does. `false` when `cancel` fired first.
+pub(crate) async fn state_only_pause(n: u32, cancel: &CancellationToken) -> bool {
+    let pause = Duration::from_millis((50u64 << n.min(3)).min(250));
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => true,
+        _ = cancel.cancelled() => false,
+    }
+}
+
+/// Answer every input request of one round at the same time with `answer` (called with the
+/// request's key), so they can be shown together; the first error ends the round.
+pub(crate) async fn answer_each<E, F, Fut>(
+    requests: InputRequests,
+    answer: F,
+) -> Result<InputResponses, E>
+where
+    F: Fn(String, InputRequest) -> Fut,
+    Fut: Future<Output = Result<Value, E>>,
+{
+    let answers = requests.into_iter().map(|(key, request)| {
+        let answered = answer(key.clone(), request);
+        async move { answered.await.map(|value| (key, value)) }
+    });
+    Ok(try_join_all(answers).await?.into_iter().collect())
+}
+
+/// Answer every request of one round through the connection's handler.
 async fn answer_all(
     handler: &LatchHandler,
     requests: InputRequests,
     cancel: &CancellationToken,
 ) -> Result<InputResponses, CallError> {
-    let answers = requests.into_iter().map(|(key, request)| async move {
+    answer_each(requests, |_, request| async move {
         let what = describe(&request);
         handler
             .answer_input(request, cancel.child_token())
             .await
-            .map(|answer| (key, answer))
             .map_err(|error| CallError::InputNotGiven {
                 what,
                 reason: error.message.to_string(),
             })
-    });
-    Ok(try_join_all(answers).await?.into_iter().collect())
+    })
+    .await
 }
 
 /// What an input request asks for, in words.

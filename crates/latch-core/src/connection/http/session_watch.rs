@@ -195,6 +195,96 @@ fn mentions_session(message: &str) -> bool {
     message.to_ascii_lowercase().contains("session")
 }
 
+/// Which of the inner client's `POST` methods a request goes through: the three differ only in
+/// the response limits they pass on.
+#[derive(Clone, Copy)]
+enum Limits {
+    Default,
+    MaxSseEventSize(usize),
+    Response(StreamableHttpResponseLimits),
+}
+
+impl Limits {
+    async fn post<C>(
+        self,
+        client: &C,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        token: Option<String>,
+        headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<StreamableHttpPostResponse, Error>
+    where
+        C: StreamableHttpClient<Error = reqwest::Error> + Sync,
+    {
+        match self {
+            Limits::Default => {
+                client
+                    .post_message(uri, message, session_id, token, headers)
+                    .await
+            }
+            Limits::MaxSseEventSize(max) => {
+                client
+                    .post_message_with_max_sse_event_size(
+                        uri, message, session_id, token, headers, max,
+                    )
+                    .await
+            }
+            Limits::Response(limits) => {
+                client
+                    .post_message_with_response_limits(
+                        uri, message, session_id, token, headers, limits,
+                    )
+                    .await
+            }
+        }
+    }
+}
+
+impl<C> Watched<C>
+where
+    C: StreamableHttpClient<Error = reqwest::Error> + Sync,
+{
+    /// `POST` one message through the inner client, watching the answer for a session that is
+    /// gone and, on a session-less connection, sending a request again whose stream broke.
+    async fn post(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        token: Option<String>,
+        headers: HashMap<HeaderName, HeaderValue>,
+        limits: Limits,
+    ) -> Result<StreamableHttpPostResponse, Error> {
+        let session = session_id.is_some();
+        let request = request_id(&message);
+        let reissuable = reissue::reissuable(&message, session, &headers);
+        let result = limits
+            .post(
+                &self.inner,
+                uri.clone(),
+                message,
+                session_id,
+                token.clone(),
+                headers.clone(),
+            )
+            .await;
+        let result = self.posted(request, session, result);
+        Self::reissuing(reissuable, result, || {
+            let inner = self.inner.clone();
+            Box::new(move |message| {
+                let (inner, uri, token, headers) =
+                    (inner.clone(), uri.clone(), token.clone(), headers.clone());
+                Box::pin(async move {
+                    limits
+                        .post(&inner, uri, message, None, token, headers)
+                        .await
+                })
+            })
+        })
+    }
+}
+
 impl<C> StreamableHttpClient for Watched<C>
 where
     C: StreamableHttpClient<Error = reqwest::Error> + Sync,
@@ -209,30 +299,8 @@ where
         token: Option<String>,
         headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, Error> {
-        let session = session_id.is_some();
-        let request = request_id(&message);
-        let reissuable = reissue::reissuable(&message, session, &headers);
-        let result = self
-            .inner
-            .post_message(
-                uri.clone(),
-                message,
-                session_id,
-                token.clone(),
-                headers.clone(),
-            )
-            .await;
-        let result = self.posted(request, session, result);
-        Self::reissuing(reissuable, result, || {
-            let inner = self.inner.clone();
-            Box::new(move |message| {
-                let (inner, uri, token, headers) =
-                    (inner.clone(), uri.clone(), token.clone(), headers.clone());
-                Box::pin(
-                    async move { inner.post_message(uri, message, None, token, headers).await },
-                )
-            })
-        })
+        self.post(uri, message, session_id, token, headers, Limits::Default)
+            .await
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -244,40 +312,9 @@ where
         headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, Error> {
-        let session = session_id.is_some();
-        let request = request_id(&message);
-        let reissuable = reissue::reissuable(&message, session, &headers);
-        let result = self
-            .inner
-            .post_message_with_max_sse_event_size(
-                uri.clone(),
-                message,
-                session_id,
-                token.clone(),
-                headers.clone(),
-                max_sse_event_size,
-            )
-            .await;
-        let result = self.posted(request, session, result);
-        Self::reissuing(reissuable, result, || {
-            let inner = self.inner.clone();
-            Box::new(move |message| {
-                let (inner, uri, token, headers) =
-                    (inner.clone(), uri.clone(), token.clone(), headers.clone());
-                Box::pin(async move {
-                    inner
-                        .post_message_with_max_sse_event_size(
-                            uri,
-                            message,
-                            None,
-                            token,
-                            headers,
-                            max_sse_event_size,
-                        )
-                        .await
-                })
-            })
-        })
+        let limits = Limits::MaxSseEventSize(max_sse_event_size);
+        self.post(uri, message, session_id, token, headers, limits)
+            .await
     }
 
     async fn post_message_with_response_limits(
@@ -289,40 +326,9 @@ where
         headers: HashMap<HeaderName, HeaderValue>,
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, Error> {
-        let session = session_id.is_some();
-        let request = request_id(&message);
-        let reissuable = reissue::reissuable(&message, session, &headers);
-        let result = self
-            .inner
-            .post_message_with_response_limits(
-                uri.clone(),
-                message,
-                session_id,
-                token.clone(),
-                headers.clone(),
-                limits,
-            )
-            .await;
-        let result = self.posted(request, session, result);
-        Self::reissuing(reissuable, result, || {
-            let inner = self.inner.clone();
-            Box::new(move |message| {
-                let (inner, uri, token, headers, limits) = (
-                    inner.clone(),
-                    uri.clone(),
-                    token.clone(),
-                    headers.clone(),
-                    limits,
-                );
-                Box::pin(async move {
-                    inner
-                        .post_message_with_response_limits(
-                            uri, message, None, token, headers, limits,
-                        )
-                        .await
-                })
-            })
-        })
+        let limits = Limits::Response(limits);
+        self.post(uri, message, session_id, token, headers, limits)
+            .await
     }
 
     async fn delete_session(
