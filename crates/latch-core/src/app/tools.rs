@@ -1,0 +1,204 @@
+//! Tools from the app: listing them, running one (with progress, cancel and a record kept in
+//! the history whatever the outcome), what a failed call means for the connection, and the
+//! person's answers to a server's questions during a call.
+
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    AppError, AppEvent, AuthView, CallRecord, CallStatus, ElicitationAnswer, Latch, Result, now_ms,
+};
+use crate::{CallError, CallOptions, ConnectionState, ToolView};
+
+impl Latch {
+    /// The server's tools (connecting first when needed).
+    pub async fn list_tools(&self, name: &str) -> Result<Vec<ToolView>> {
+        let connection = self.connection(name).await?;
+        match connection.list_tools().await {
+            Ok(tools) => {
+                let count = tools.len() as u32;
+                let changed = {
+                    let mut live = self.inner.live.lock().unwrap();
+                    let live = live.entry(name.to_owned()).or_default();
+                    let changed = live.tool_count != Some(count);
+                    live.tool_count = Some(count);
+                    changed
+                };
+                if changed {
+                    self.changed(name).await;
+                }
+                Ok(tools.as_ref().clone())
+            }
+            Err(error) => Err(self.call_failed(name, &error).await),
+        }
+    }
+
+    /// Run a tool. A tool that fails (`isError`), a timeout, a cancel or a lost connection
+    /// still give a record (kept in the history); only a call that could not be made at all
+    /// (not connected, unknown tool, arguments that break the schema) is an error.
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        tool: &str,
+        arguments: Value,
+        call_id: &str,
+    ) -> Result<CallRecord> {
+        let arguments = match arguments {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            _ => {
+                return Err(AppError::new(
+                    "invalidArguments",
+                    "The arguments must be a JSON object.",
+                ));
+            }
+        };
+        let connection = self.connection(name).await?;
+        let tools = connection
+            .list_tools()
+            .await
+            .map_err(|e| AppError::new("call", e))?;
+        let schema = tools
+            .iter()
+            .find(|t| t.name == tool)
+            .map(|t| t.input_schema.clone());
+        let cancel = CancellationToken::new();
+        self.inner
+            .calls
+            .lock()
+            .unwrap()
+            .insert(call_id.to_owned(), cancel.clone());
+        let (progress_tx, mut progress_rx) =
+            tokio::sync::mpsc::unbounded_channel::<crate::tools::Progress>();
+        let forward = {
+            let latch = self.clone();
+            let server = name.to_owned();
+            let call_id = call_id.to_owned();
+            tokio::spawn(async move {
+                while let Some(p) = progress_rx.recv().await {
+                    latch.emit(AppEvent::Progress {
+                        server: server.clone(),
+                        call_id: call_id.clone(),
+                        progress: p.progress,
+                        total: p.total,
+                        message: p.message,
+                    });
+                }
+            })
+        };
+        let options = CallOptions {
+            cancel,
+            progress: Some(progress_tx),
+            ..CallOptions::default()
+        };
+        let started_at = now_ms();
+        let clock = Instant::now();
+        let outcome = connection.call_tool(tool, arguments.clone(), options).await;
+        drop(connection);
+        self.inner.calls.lock().unwrap().remove(call_id);
+        let _ = forward.await;
+        let mut record = CallRecord {
+            id: call_id.to_owned(),
+            server: name.to_owned(),
+            tool: tool.to_owned(),
+            arguments: Value::Object(arguments),
+            started_at,
+            duration_ms: clock.elapsed().as_millis() as u64,
+            status: CallStatus::Ok,
+            result: None,
+            error: None,
+        };
+        match outcome {
+            Ok(result) => {
+                record.status = if result.is_error {
+                    CallStatus::ToolError
+                } else {
+                    CallStatus::Ok
+                };
+                record.result = Some(result);
+            }
+            Err(error @ (CallError::UnknownTool { .. } | CallError::InvalidArguments { .. })) => {
+                return Err(AppError::new("invalidArguments", error));
+            }
+            Err(CallError::Cancelled) => {
+                record.status = CallStatus::Cancelled;
+                record.error = Some("Cancelled; the server was told to stop.".to_owned());
+            }
+            Err(error) => {
+                record.status = CallStatus::Failed;
+                record.error = Some(error.to_string());
+                let _ = self.call_failed(name, &error).await;
+            }
+        }
+        let history = self.inner.history.clone();
+        let stored = record.clone();
+        let schema_for_history = schema.clone();
+        match tokio::task::spawn_blocking(move || {
+            history.record(&stored, schema_for_history.as_ref())
+        })
+        .await
+        {
+            Ok(Err(error)) => {
+                tracing::warn!(server = name, %error, "could not save the call in the history")
+            }
+            Err(error) => {
+                tracing::warn!(server = name, %error, "could not save the call in the history")
+            }
+            Ok(Ok(_)) => {}
+        }
+        Ok(record)
+    }
+
+    /// What a failed call means for the connection: a lost connection is dropped (the next
+    /// call reconnects), a 401 means the person must sign in again.
+    async fn call_failed(&self, name: &str, error: &CallError) -> AppError {
+        match error {
+            CallError::Disconnected { .. } => {
+                self.drop_connection(name).await;
+                self.set_state(
+                    name,
+                    ConnectionState::Failed {
+                        reason: error.to_string(),
+                    },
+                );
+                self.changed(name).await;
+            }
+            CallError::AuthRequired { challenge } => {
+                self.drop_connection(name).await;
+                {
+                    let mut live = self.inner.live.lock().unwrap();
+                    let live = live.entry(name.to_owned()).or_default();
+                    live.challenge = challenge.clone();
+                    live.problem = Some(AuthView::NeedsSignIn {
+                        reason: "The server asked for a new sign-in.".to_owned(),
+                    });
+                    live.state = Some(ConnectionState::NeedsSignIn);
+                }
+                self.changed(name).await;
+            }
+            _ => {}
+        }
+        AppError::new("call", error)
+    }
+
+    /// Cancel a running call (the server is told).
+    pub fn cancel_call(&self, call_id: &str) {
+        if let Some(cancel) = self.inner.calls.lock().unwrap().remove(call_id) {
+            cancel.cancel();
+        }
+    }
+
+    /// The person's answer to a server's question.
+    pub fn answer_elicitation(&self, id: &str, answer: ElicitationAnswer) -> Result<()> {
+        if self.inner.host.answer(id, answer) {
+            Ok(())
+        } else {
+            Err(AppError::new(
+                "expired",
+                "That question is no longer waiting for an answer.",
+            ))
+        }
+    }
+}
