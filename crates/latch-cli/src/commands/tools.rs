@@ -1,11 +1,36 @@
-//! `latch tools NAME`: connect and list the server's tools.
+//! `latch tools NAME`: connect and list the server's tools — every tool the server offers a
+//! client that answers sampling, roots and elicitation (forms and pages): servers hide the
+//! tools that need what a client does not announce, and listing asks nothing of anyone.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, sync::Arc};
+
+use latch_core::{
+    DefaultsHost, ElicitationRequest, ElicitationResponse, Host,
+    host::{HostCapabilities, HostFuture},
+};
 
 use crate::output;
 
+/// Announces everything a client can answer, so the list is the server's whole list; what
+/// the server asks while listing (roots, on connecting) gets no roots, and the rest declined.
+struct Listing;
+
+impl Host for Listing {
+    fn elicit(&self, request: ElicitationRequest) -> HostFuture<'_, ElicitationResponse> {
+        DefaultsHost.elicit(request)
+    }
+
+    fn capabilities(&self) -> HostCapabilities {
+        HostCapabilities {
+            open_pages: true,
+            sampling: true,
+            roots: true,
+        }
+    }
+}
+
 pub async fn run(name: &str, account: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
-    let connection = super::connect(name, account).await?;
+    let connection = super::connect_with(name, account, Some(Arc::new(Listing))).await?;
     let tools = connection.list_tools().await;
     connection.close().await;
     let tools = tools?;

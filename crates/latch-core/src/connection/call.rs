@@ -119,7 +119,7 @@ fn list(violations: &[Violation]) -> String {
 }
 
 impl CallError {
-    fn from_service(error: ServiceError, while_: &'static str) -> Self {
+    pub(super) fn from_service(error: ServiceError, while_: &'static str) -> Self {
         if let Some(challenge) = error.auth_challenge() {
             if challenge.contains("insufficient_scope") {
                 return Self::InsufficientScope {
@@ -298,7 +298,7 @@ impl Connection {
     /// (403 `insufficient_scope`) — so it did not run — and this connection may sign in, sign
     /// in (for the union of scopes) and send it again: once after a 401; for scopes, until the
     /// grant has been authorized 3 times in all (the one the server found short counts).
-    async fn signing_in_when_asked<T, F, Fut>(&self, request: F) -> Result<T, CallError>
+    pub(super) async fn signing_in_when_asked<T, F, Fut>(&self, request: F) -> Result<T, CallError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, CallError>>,
