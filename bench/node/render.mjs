@@ -176,6 +176,15 @@ const eraReference = [
   .filter(Boolean)
   .join(" ");
 
+// 8. DPoP: the same peer script in its two modes; the "anchor" column is the bearer mode.
+const db = read("dpop-bound");
+const dr = read("dpop-bearer");
+const dpopCalls = db?.calls ?? dr?.calls ?? 2000;
+row(`8a. ${dpopCalls} sequential \`echo\` calls, DPoP-bound token (a fresh proof per request, verified)`, "calls/s", db?.sequential_calls_per_s ?? why(db), dr?.sequential_calls_per_s ?? why(dr), "same peer, bearer token", null);
+row(`8b. ${dpopCalls} \`echo\` calls, 16 in flight, DPoP-bound token`, "calls/s", db?.concurrent_calls_per_s ?? why(db), dr?.concurrent_calls_per_s ?? why(dr), "same peer, bearer token", null);
+row("8c. per-call round trip, p50 (sequential), DPoP-bound token", "µs", db?.latency_p50_us ?? why(db), dr?.latency_p50_us ?? why(dr), "same peer, bearer token", null);
+row("8d. DPoP's cost per call, p50 (DPoP-bound − bearer round trip)", "µs", minus(db?.latency_p50_us, dr?.latency_p50_us) ?? why(db), null, "—", null);
+
 const header = `| figure | unit | Latch min / **median** / max | anchor min / **median** / max | anchor | ratio (medians, Latch / anchor) | target | met? |
 |---|---|---|---|---|---|---|---|`;
 
@@ -210,12 +219,14 @@ Lower is better for ms, µs, MiB and counts; higher is better for calls/s. "met?
 6. **The tray keeper idle** — \`latch-bench keeper\`: \`latch_core::keeper::Keeper\` watching 5 servers signed in with the headless agent against the oidc peer (access tokens live 1 hour, so the first refresh deadline is about 45 minutes away); once every server is \`Waiting\`, the keeper's \`wake_ups()\` counter and the process's CPU time (sum of \`/proc/self/task/*/schedstat\` run time; \`utime+stime\` from \`/proc/self/stat\` is in the JSON too) are read before and after the idle time. The bench process does nothing else meanwhile. Target: between refresh deadlines, no wake-up but the keeper's once-a-minute wall-clock check (which catches up on deadlines missed while the machine slept).
 7. **The 2026-07-28 wire** — one server that speaks both eras, so the wire is the only difference: \`tests/peers/sdk2/server.mjs\` (\`@modelcontextprotocol/server\` 2.x, \`createMcpHandler\` in its default posture: the 2026-07-28 wire, and the 2025 \`initialize\` handshake served statelessly, without a session) over Streamable HTTP. Rows 7a–7c are row 1 on it: \`latch tools era-2026\` and \`latch tools era-2025\`, two entries for the same URL pinned with \`"protocol": "2026-07-28"\` and \`"2025-11-25"\` (\`latch servers add … --protocol\`), versus \`node bench/node/connect-list-2x.mjs URL --protocol …\` (\`@modelcontextprotocol/client\` 2.x: \`versionNegotiation\` pinned to 2026-07-28 — \`server/discover\`, no fallback — or its default \`legacy\` mode, the plain 2025 handshake; connect, \`listTools\`, print the names, close); 7c is Latch against itself, 2026 over 2025. Rows 7d and 7e count what each of those processes sends (\`bench/node/count-requests-2x.mjs\`: a pass-through HTTP proxy on 127.0.0.1 in front of the server, with entries \`era-2026-counted\` / \`era-2025-counted\` and the 2.x script pointed at it; each HTTP request counted with its JSON-RPC method, nothing timed, listed in order below the table; a long-lived stream a client opens without waiting on it — the 2025 \`GET\` stream, a 2026 \`subscriptions/listen\` — counts as one request). On the 2025 wire a connect is \`initialize\` and then \`notifications/initialized\`, each a request the client waits on before it may list; on the 2026 wire there is no handshake: \`server/discover\` (what the server is and which versions it speaks) and then the request itself — the round trip the stateless wire saves. Row 7k counts the same way one session of each throughput client (below) against the proxy: connect, \`tools/list\`, 5 \`echo\` calls one after another and 5 at once (\`latch-bench throughput … --calls 5 --concurrency 5 --raw off\` and \`throughput-2x.mjs\` with the same options); 12 is one request per call. Rows 7f–7j are row 2 on the 2026 wire: \`latch-bench throughput URL --protocol 2026-07-28 --echo-arg text\` (the server entry pinned to 2026-07-28; \`echo\` takes \`text\` on this server) versus \`bench/node/throughput-2x.mjs\` (the 2.x client pinned to 2026-07-28, a promise pool of 16). The raw baseline speaks the 2026 wire too: no \`initialize\` and no session, every \`POST\` with the \`_meta\` envelope (\`io.modelcontextprotocol/protocolVersion\`, \`clientInfo\`, \`clientCapabilities\`) and the \`MCP-Protocol-Version\`, \`Mcp-Method\` and \`Mcp-Name\` headers, the answer a plain JSON body. This server builds its \`McpServer\` afresh for every request (the SDK's stateless shape), so its rates are lower than server-everything's in row 2 and the rows are not comparable across the two servers.
 
+8. **DPoP** — \`latch-bench dpop URL\` against \`tests/peers/oidc/dpop-mcp.mjs\` (oidc-provider 9 with DPoP on, and in the same process a protected MCP server, the TS SDK 1.x, that checks every request's proof: ES256 signature with its embedded key, \`htm\`, \`htu\`, \`iat\`, \`ath\`, a \`jti\` not seen before, \`cnf.jkt\` of the token = the key's thumbprint). \`latch_core::Connection::connect\` signs in with the headless agent on the first 401 (a fresh in-memory token store), then calls \`echo\` N times one after another and N times with 16 in flight, as row 2. The anchor is the same script started with \`DPOP_MODE=bearer\` (DPoP off at the authorization server, bearer tokens at the MCP server): so the ratio is what a DPoP-bound call costs over a bearer one, the client making and signing a proof per request and the server verifying it, both on this machine's cores. Row 8d is the difference of the p50 round trips, run by run (the i-th DPoP run minus the i-th bearer run; the DPoP runs come first).
+
 ## Running it
 
 \`\`\`sh
 bench/run                 # the full run (about 25–30 minutes on 2 cores); rewrites this file
 bench/run --quick         # a smoke run: few iterations, 10 s idle periods (indicative only)
-bench/run --only throughput,bridge   # any of connect, throughput, sign-in, bridge, app, keeper, era
+bench/run --only throughput,bridge   # any of connect, throughput, sign-in, bridge, app, keeper, era, dpop
 bench/run --no-build      # use target/release as it is
 \`\`\`
 

@@ -8,6 +8,7 @@
 //!                             [--raw-protocol-version V] [--raw on|off]
 //! latch-bench sign-in MCP_URL [--runs R] [--warmup W]
 //! latch-bench keeper MCP_URL [--servers N] [--seconds S]
+//! latch-bench dpop MCP_URL [--calls N] [--concurrency C] [--runs R] [--warmup W]
 //! ```
 //!
 //! - `throughput`: one Latch session to a Streamable HTTP server (server-everything), `echo`
@@ -28,6 +29,8 @@
 //! - `keeper`: signs in `--servers` servers (fresh grants at the same MCP server), has a
 //!   `Keeper` watch them, waits until it settled, then counts its wake-ups and this process's
 //!   CPU time over `--seconds`.
+//! - `dpop`: signs in to the DPoP peer (`tests/peers/oidc/dpop-mcp.mjs`) and times `echo` calls
+//!   with its token, DPoP-bound or bearer as the peer's mode says (see `dpop.rs`).
 
 use std::{
     collections::HashMap,
@@ -45,18 +48,21 @@ use latch_core::{
 };
 use serde_json::{Map, Value, json};
 
+mod dpop;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = args.split_first() else {
-        bail!("usage: latch-bench throughput|sign-in|keeper URL [options] (see the source)");
+        bail!("usage: latch-bench throughput|sign-in|keeper|dpop URL [options] (see the source)");
     };
     let options = Options::parse(rest)?;
     let report = match command.as_str() {
         "throughput" => throughput(&options).await?,
         "sign-in" => sign_in_runs(&options).await?,
         "keeper" => keeper(&options).await?,
-        other => bail!("unknown command {other:?}: throughput, sign-in or keeper"),
+        "dpop" => dpop::dpop(&options).await?,
+        other => bail!("unknown command {other:?}: throughput, sign-in, keeper or dpop"),
     };
     println!("{report}");
     Ok(())

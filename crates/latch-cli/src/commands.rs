@@ -3,9 +3,14 @@
 
 pub mod bridge;
 pub mod call;
+pub mod complete;
 pub mod credentials;
 pub mod demo;
+pub mod doctor;
 pub mod login;
+pub mod org;
+pub mod prompts;
+pub mod resources;
 pub mod servers;
 pub mod status;
 pub mod tools;

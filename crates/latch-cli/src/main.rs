@@ -51,6 +51,16 @@ enum Command {
     },
     /// Call a tool: `latch call NAME TOOL a=2 b=3`.
     Call(CallArgs),
+    /// Connect to a server and list its resources and resource templates.
+    Resources(commands::resources::ResourcesArgs),
+    /// Read a resource: text is printed; binary contents only with --output FILE.
+    Read(commands::resources::ReadArgs),
+    /// Connect to a server and list its prompts and their arguments.
+    Prompts(commands::prompts::PromptsArgs),
+    /// Get a prompt's messages: `latch prompt NAME PROMPT city=Paris`.
+    Prompt(commands::prompts::PromptArgs),
+    /// The values a server suggests for a prompt's or a resource template's argument.
+    Complete(commands::complete::CompleteArgs),
     /// Sign in to a server; the tokens go to the system keychain.
     #[command(
         after_help = "Several accounts on one server (two workspaces, two ad accounts): sign in to each\n\
@@ -63,7 +73,12 @@ you can read ($LATCH_HOME/secrets.json); in a script, say yes with --keep-in-fil
     )]
     Login {
         /// The server's name.
-        name: String,
+        #[arg(required_unless_present = "org")]
+        name: Option<String>,
+        /// Sign in to your company's identity provider instead (`latch org add`), then to every
+        /// server using it (`"auth": {"org": NAME}`), with no browser per server.
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["name", "account", "flow"])]
+        org: Option<String>,
         /// Sign in as this account: a label of your choice (letters, digits, `-_.@`, at most
         /// 64), so one server can have several sign-ins. Default: the account `default`.
         #[arg(long, value_name = "LABEL")]
@@ -80,6 +95,9 @@ you can read ($LATCH_HOME/secrets.json); in a script, say yes with --keep-in-fil
         #[arg(long)]
         keep_in_file: bool,
     },
+    /// The companies whose identity provider signs you in to servers (enterprise sign-in).
+    #[command(subcommand)]
+    Org(commands::org::OrgCommand),
     /// Sign out of a server: delete its tokens.
     Logout {
         /// The server's name.
@@ -88,6 +106,9 @@ you can read ($LATCH_HOME/secrets.json); in a script, say yes with --keep-in-fil
         #[arg(long, value_name = "LABEL")]
         account: Option<String>,
     },
+    /// Connect to a server now and explain each step (for a workload-identity server: the
+    /// platform token, its claims, the sign-in server, the exchange), with what to do.
+    Doctor(commands::doctor::DoctorArgs),
     /// Connect to every server (or one) and say how it stands, one row per signed-in account.
     Status {
         /// Only this server.
@@ -183,19 +204,38 @@ fn main() -> ExitCode {
                 commands::tools::run(&name, account.as_deref(), json).await
             }
             Command::Call(args) => commands::call::run(args, json, no_input).await,
+            Command::Resources(args) => commands::resources::list(args, json).await,
+            Command::Read(args) => commands::resources::read(args, json, no_input).await,
+            Command::Prompts(args) => commands::prompts::list(args, json).await,
+            Command::Prompt(args) => commands::prompts::get(args, json, no_input).await,
+            Command::Complete(args) => commands::complete::run(args, json).await,
             Command::Login {
                 name,
+                org,
                 account,
                 flow,
                 browser,
                 keep_in_file,
-            } => {
-                commands::login::login(&name, account.as_deref(), flow, browser, keep_in_file, json)
+            } => match (org, name) {
+                (Some(org), _) => commands::org::login(&org, browser, keep_in_file, json).await,
+                (None, name) => {
+                    let name = name.unwrap_or_default();
+                    commands::login::login(
+                        &name,
+                        account.as_deref(),
+                        flow,
+                        browser,
+                        keep_in_file,
+                        json,
+                    )
                     .await
-            }
+                }
+            },
+            Command::Org(command) => commands::org::run(command, json).await,
             Command::Logout { name, account } => {
                 commands::login::logout(&name, account.as_deref(), json).await
             }
+            Command::Doctor(args) => commands::doctor::run(args, json).await,
             Command::Status { name } => commands::status::run(name.as_deref(), json).await,
             Command::Credentials(command) => commands::credentials::run(command, json).await,
             Command::Bridge {

@@ -9,6 +9,8 @@ mod callback;
 mod client_credentials;
 mod device;
 mod discovery;
+mod dpop;
+mod enterprise;
 mod forgotten;
 mod headless;
 mod legacy;
@@ -18,6 +20,7 @@ mod settings;
 mod sign_in;
 mod sign_out;
 mod store;
+mod workload;
 
 pub use crate::config::AUTH_KEYS;
 pub use crate::net::check_url_to_open;
@@ -29,16 +32,29 @@ pub use client_credentials::{
 };
 pub use device::DeviceError;
 pub(crate) use discovery::apply_configured;
+pub use dpop::DpopError;
+pub(crate) use dpop::{
+    DpopKey as DpopKeyHandle, DpopOAuthClient, KeySlot as DpopKeySlot, ProofFor, TokenProofs,
+    key_name as dpop_key_name,
+};
+#[cfg(test)]
+pub(crate) use dpop::{ath as dpop_ath, peer as dpop_peer};
+pub use enterprise::{
+    EnterpriseError, OrgSignInOptions, OrgStatus, adopt_id_token, org_status, sign_in_org,
+    sign_out_org,
+};
 pub use forgotten::is_forgotten;
 pub(crate) use forgotten::{
     client_refused, forget_registration, oauth_error_code, registered_by_latch,
 };
 pub use migration::moved_provider;
 pub(crate) use migration::provider_moved;
-pub use settings::{AuthSettings, Flow};
+pub use settings::{AuthSettings, DpopChoice, Flow, WorkloadToken};
 pub use sign_in::{SignInError, SignInOptions, SignedIn, sign_in};
 pub use sign_out::{SignedOut, sign_out};
 pub use store::SharedCredentialStore;
+pub use workload::WorkloadError;
+pub(crate) use workload::explain as explain_workload;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub use {callback::fuzz_callback, sign_in::fuzz_challenge_scope};

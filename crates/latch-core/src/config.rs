@@ -13,6 +13,7 @@ mod file;
 mod import;
 mod jsonc;
 mod model;
+mod orgs;
 mod parse;
 mod placeholders;
 mod redact;
@@ -31,6 +32,7 @@ pub use model::{
     AUTH_KEYS, CommandServer, PROTOCOL_VERSIONS, ProtocolChoice, RemoteServer, ServerConfig,
     TransportKind, validate_name,
 };
+pub use orgs::{ORGS_KEY, OrgError, Organization};
 pub use placeholders::{NoSecrets, SecretSource, expand};
 pub use warnings::entry_warnings;
 

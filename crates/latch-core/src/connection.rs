@@ -4,11 +4,14 @@
 //! events, and closing the session properly.
 
 mod call;
+mod complete;
 pub(crate) mod era;
 mod error;
 mod handler;
 mod http;
 pub(crate) mod input_required;
+mod prompts;
+mod resources;
 pub mod sse;
 mod stdio;
 
@@ -27,10 +30,13 @@ use tokio::sync::RwLock;
 pub use crate::events::{ConnectionState, TransportUsed};
 pub use crate::words::without_type_paths;
 pub use call::{CallError, CallOptions};
+pub use complete::{Completion, CompletionTarget};
 pub use era::memory::EraMemory;
 pub use error::ConnectError;
 pub(crate) use handler::{LatchHandler, Relay, RunningCall, Shared};
 pub(crate) use http::GrantClient;
+pub use prompts::{PromptArgumentView, PromptError, PromptMessageView, PromptResult, PromptView};
+pub use resources::{ResourceError, ResourceRead, ResourceTemplateView, ResourceView};
 
 use crate::{
     auth::{AuthSettings, BrowserMode, SharedCredentialStore, SignInOptions, sign_in},
@@ -206,6 +212,19 @@ impl Connection {
             step_up.sign_in(name, challenge.as_deref()).await?;
             publish(ConnectionState::Connecting);
             result = attempt().await;
+        }
+        if let (
+            Err(ConnectError::AuthRequired {
+                challenge: Some(c), ..
+            }),
+            Some(grant),
+        ) = (&result, &auth_client)
+            && error::challenges_dpop_only(c)
+            && matches!(grant.store.dpop_keys().load().await, Ok(None))
+        {
+            result = Err(ConnectError::DpopRequired {
+                target: name.to_owned(),
+            });
         }
         match result {
             Ok((service, transport)) => {

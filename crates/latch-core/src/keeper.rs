@@ -90,9 +90,13 @@ impl KeeperTarget {
         Ok(Self::new(server.url.clone(), settings, store, secrets))
     }
 
-    /// Signs in without a person (client credentials): refreshed by exchanging again.
+    /// Signs in without a person (client credentials, workload identity): refreshed by
+    /// exchanging again.
     fn unattended(&self) -> bool {
-        self.settings.effective_flow() == Flow::ClientCredentials
+        matches!(
+            self.settings.effective_flow(),
+            Flow::ClientCredentials | Flow::Workload | Flow::Enterprise
+        )
     }
 }
 

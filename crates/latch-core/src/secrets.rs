@@ -22,7 +22,7 @@ mod grant;
 mod keychain;
 mod keys;
 mod memory;
-mod refresh_lock;
+pub(crate) mod refresh_lock;
 mod secret;
 
 use std::fmt;
@@ -435,6 +435,10 @@ impl SecretSource for SecretStore {
 
     fn credentials(&self, name: &str) -> Option<String> {
         self.text(&credential_key(name), name)
+    }
+
+    fn secret_store(&self) -> Option<SecretStore> {
+        Some(self.clone())
     }
 }
 

@@ -4,7 +4,9 @@
 //! asks for ([`person`]) — through latch-core's public API only. It holds no protocol logic:
 //! when a scenario fails, the fix belongs in the core.
 
+mod enterprise;
 mod person;
+mod workload;
 
 use std::{process::ExitCode, time::Duration};
 
@@ -89,12 +91,14 @@ fn scenario_context() -> Value {
 
 async fn run(scenario: &str, url: &str) -> anyhow::Result<()> {
     let context = scenario_context();
-    let server = server_config(scenario, url, &context);
-    let options = ConnectOptions {
+    let (mut server, _token_file) =
+        workload::configure(scenario, &context, server_config(scenario, url, &context))?;
+    let mut options = ConnectOptions {
         credentials: Some(SharedCredentialStore::memory()),
         sign_in: Some(BrowserMode::Headless),
         ..ConnectOptions::default()
     };
+    enterprise::setup(scenario, &context, &mut server, &mut options).await?;
     let connection = Connection::connect("conformance", &server, options).await?;
     let outcome = async {
         let tools = connection.list_tools().await?;

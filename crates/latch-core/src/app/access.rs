@@ -33,7 +33,7 @@ pub fn grant_store(
     name: &str,
     account: Option<&str>,
 ) -> SharedCredentialStore {
-    SharedCredentialStore::new(grant(secrets, name, account))
+    SharedCredentialStore::for_grant(grant(secrets, name, account))
 }
 
 /// An account label as given by a person (`--account`, the app's dialog), checked: `None`
@@ -100,14 +100,18 @@ pub fn connect_options_for(
     }
 }
 
-/// Whether the server signs in without a person (client credentials). The mode given to the
-/// connection is never used for such a server; `Print` is the harmless one.
+/// Whether the server signs in without a person (client credentials, workload identity). The
+/// mode given to the connection is never used for such a server; `Print` is the harmless one.
 pub fn signs_in_unattended(secrets: &SecretStore, name: &str, server: &ServerConfig) -> bool {
     let ServerConfig::Remote(remote) = server else {
         return false;
     };
-    AuthSettings::from_server(name, remote, secrets)
-        .is_ok_and(|settings| settings.effective_flow() == Flow::ClientCredentials)
+    AuthSettings::from_server(name, remote, secrets).is_ok_and(|settings| {
+        matches!(
+            settings.effective_flow(),
+            Flow::ClientCredentials | Flow::Workload | Flow::Enterprise
+        )
+    })
 }
 
 #[cfg(test)]

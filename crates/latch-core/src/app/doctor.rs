@@ -1,7 +1,9 @@
 //! The doctor: the steps of a server's last connection or sign-in, each with a plain-words
 //! detail and, for the step that failed, what to do about it. Built from what the core already
 //! knows (the config entry, the stored grant's metadata, the error of the attempt), so it can
-//! never disagree with what actually happened.
+//! never disagree with what actually happened. [`examine`] (`latch doctor NAME`) makes the
+//! attempt now; for a workload server it first explains each step of the workload sign-in
+//! (`auth::explain_workload`).
 
 use super::dto::{DoctorReport, DoctorStep, StepStatus};
 use crate::{ConnectError, auth::SignInError, config::ServerConfig, secrets::TokenMetadata};
@@ -149,6 +151,89 @@ pub(crate) fn report(
     }
 }
 
+/// `latch doctor NAME`: connect to the server now (signing in with the stored grant, in
+/// `options.credentials`) and list its tools, each step explained. A workload server's sign-in
+/// is done first, step by step — the platform token, its claims, the sign-in server, the
+/// audience, the exchange — and the server is reached only when it gave a token.
+pub async fn examine(
+    server: &str,
+    config: &ServerConfig,
+    options: crate::ConnectOptions,
+    grant: Option<TokenMetadata>,
+) -> DoctorReport {
+    let workload = match config {
+        ServerConfig::Remote(remote) => {
+            crate::auth::AuthSettings::from_server(server, remote, options.secrets.as_ref())
+                .ok()
+                .filter(|s| s.effective_flow() == crate::auth::Flow::Workload)
+                .map(|settings| (remote.url.clone(), settings))
+        }
+        ServerConfig::Command(_) => None,
+    };
+    let mut explained = Vec::new();
+    if let Some((url, settings)) = &workload {
+        let store = options
+            .credentials
+            .clone()
+            .unwrap_or_else(crate::auth::SharedCredentialStore::memory);
+        let mut sign_in = crate::auth::SignInOptions::new(store);
+        sign_in.secrets = options.secrets.clone();
+        let (steps, exchanged) =
+            crate::auth::explain_workload(server, url, settings, &sign_in).await;
+        explained = steps;
+        if !exchanged {
+            let mut report = report(
+                server,
+                config,
+                grant.as_ref(),
+                Outcome::SignedIn { issuer: None },
+            );
+            report.steps.retain(|s| s.name != "Sign in");
+            report.steps.extend(explained);
+            report.steps.push(skipped(
+                "Reach the server",
+                "Not tried: there is no token for it.",
+            ));
+            return report;
+        }
+    }
+    let mut report = match crate::Connection::connect(server, config, options).await {
+        Ok(connection) => {
+            let tools = connection.list_tools().await;
+            let transport = connection.transport().to_string();
+            connection.close().await;
+            let (tools, tools_error) = match tools {
+                Ok(tools) => (Some(tools.len()), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            report(
+                server,
+                config,
+                grant.as_ref(),
+                Outcome::Connected {
+                    transport,
+                    tools,
+                    tools_error,
+                },
+            )
+        }
+        Err(error) => report(
+            server,
+            config,
+            grant.as_ref(),
+            Outcome::ConnectFailed(&error),
+        ),
+    };
+    // The workload's steps go after the stored sign-in, before the server is reached.
+    let at = report
+        .steps
+        .iter()
+        .position(|s| s.name == "Find the stored sign-in")
+        .map_or(1, |i| i + 1);
+    report.steps.splice(at..at, explained);
+    report
+}
+
 fn sign_in_fix(error: &SignInError) -> (&'static str, &'static str) {
     match error {
         SignInError::Discovery { .. } => (
@@ -174,6 +259,10 @@ fn sign_in_fix(error: &SignInError) -> (&'static str, &'static str) {
         SignInError::ClientCredentials(_) => (
             "Sign in with the client ID and secret",
             "Paste the current client ID and secret for this server.",
+        ),
+        SignInError::Workload(_) => (
+            "Exchange the platform token",
+            "Fix what the message names (where the token is read, its audience or expiry, the scope, the client); `latch doctor NAME` explains each step.",
         ),
         SignInError::NotSaved(_) => (
             "Keep the sign-in",

@@ -172,13 +172,22 @@ pub(crate) async fn sign_in(
         server: server.to_owned(),
         reason,
     };
+    let proofs = super::dpop::TokenProofs::default();
     let super::discovery::Discovered {
         mut manager,
         mut metadata,
         guessed,
-    } = super::discovery::discover(url, challenge, Some(&options.store), Some(settings))
-        .await
-        .map_err(discovery)?;
+    } = super::discovery::discover_with_proofs(
+        url,
+        challenge,
+        Some(&options.store),
+        Some(settings),
+        &proofs,
+    )
+    .await
+    .map_err(discovery)?;
+    let keys = options.store.dpop_keys();
+    let dpop = super::dpop::prepare(server, settings, &metadata, keys, &proofs).await?;
     let token_endpoint = metadata.token_endpoint.clone();
     check_token_endpoint(url, &metadata.token_endpoint).map_err(|reason| {
         ClientCredentialsError::NotSupported {
@@ -246,6 +255,10 @@ pub(crate) async fn sign_in(
         reason: e.to_string(),
     })?;
     let token = match exchanged {
+        Ok(token) if dpop => {
+            super::dpop::settle(server, keys, Some(&token)).await?;
+            token
+        }
         Ok(token) => token,
         Err(error) => {
             let at = TokenEndpoint {

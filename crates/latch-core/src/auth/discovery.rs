@@ -30,9 +30,38 @@ pub(crate) async fn discover(
     store: Option<&SharedCredentialStore>,
     settings: Option<&AuthSettings>,
 ) -> Result<Discovered, String> {
-    let mut manager = AuthorizationManager::new(url)
+    let manager = AuthorizationManager::new(url)
         .await
         .map_err(|e| e.to_string())?;
+    discover_with(manager, url, challenge, store, settings).await
+}
+
+/// Like [`discover`], with a manager whose token requests carry DPoP proofs once `proofs` is
+/// turned on (`super::dpop::prepare`), and whose OAuth requests go through Latch's checked
+/// clients.
+pub(crate) async fn discover_with_proofs(
+    url: &str,
+    challenge: Option<&str>,
+    store: Option<&SharedCredentialStore>,
+    settings: Option<&AuthSettings>,
+    proofs: &super::dpop::TokenProofs,
+) -> Result<Discovered, String> {
+    let origin = url::Url::parse(url).map_err(|e| e.to_string())?;
+    let client = super::dpop::DpopOAuthClient::new(origin, proofs.clone());
+    let manager =
+        AuthorizationManager::new_with_oauth_http_client(url, std::sync::Arc::new(client))
+            .await
+            .map_err(|e| e.to_string())?;
+    discover_with(manager, url, challenge, store, settings).await
+}
+
+async fn discover_with(
+    mut manager: AuthorizationManager,
+    url: &str,
+    challenge: Option<&str>,
+    store: Option<&SharedCredentialStore>,
+    settings: Option<&AuthSettings>,
+) -> Result<Discovered, String> {
     if let Some(store) = store {
         manager.set_credential_store(store.clone());
     }

@@ -19,6 +19,39 @@ pub enum Flow {
     Device,
     /// Machine to machine with a client id and secret (or key).
     ClientCredentials,
+    /// Enterprise-managed authorization (SEP-990): the person's sign-in at their company's
+    /// identity provider (`auth.org`) is exchanged for an ID-JAG (RFC 8693), then for this
+    /// server's token (RFC 7523 `jwt-bearer`), with no browser round trip per server.
+    Enterprise,
+    /// Workload identity (SEP-1933): a token the platform gives the machine (Kubernetes,
+    /// GitHub Actions), from `auth.tokenFile`, `auth.tokenEnv` or `auth.tokenCommand`, is the
+    /// assertion of a `jwt-bearer` grant. No secret is stored.
+    Workload,
+}
+
+/// Whether tokens are bound to a key with DPoP (RFC 9449, SEP-1932): `auth.dpop`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DpopChoice {
+    /// When the authorization server advertises `dpop_signing_alg_values_supported` with
+    /// ES256 (absent key, or `"auto"`).
+    #[default]
+    Auto,
+    /// Always (`true`): a sign-in server that cannot bind tokens is an error.
+    Always,
+    /// Never (`false`): plain bearer tokens even where DPoP is offered.
+    Never,
+}
+
+/// Where a workload's platform token is read, fresh each time a token is needed (it is
+/// rotated by the platform: a projected Kubernetes token, GitHub Actions' OIDC token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkloadToken {
+    /// `auth.tokenFile`: a file holding the token (surrounding whitespace ignored).
+    File(std::path::PathBuf),
+    /// `auth.tokenEnv`: an environment variable holding it.
+    Env(String),
+    /// `auth.tokenCommand`: a program and its arguments whose standard output is the token.
+    Command(Vec<String>),
 }
 
 /// How to sign in to one server. Everything is optional: discovery decides the rest.
@@ -53,6 +86,13 @@ pub struct AuthSettings {
     /// `auth.redirect: "deep-link"`: the browser comes back through `latch://oauth/callback`
     /// (the desktop app) instead of the loopback listener.
     pub deep_link_redirect: bool,
+    /// `auth.dpop`: bind tokens to a key (DPoP), when offered (default), always or never.
+    pub dpop: DpopChoice,
+    /// `auth.org`: the organisation (`latch org add`) whose identity provider signs the person
+    /// in to this server (enterprise-managed authorization).
+    pub org: Option<String>,
+    /// Where a workload's platform token comes from (`auth.type: "workload"`).
+    pub workload_token: Option<WorkloadToken>,
 }
 
 /// Says whether a secret or key is set, never what it is.
@@ -77,6 +117,9 @@ impl std::fmt::Debug for AuthSettings {
             .field("scopes", &self.scopes)
             .field("callback_port", &self.callback_port)
             .field("deep_link_redirect", &self.deep_link_redirect)
+            .field("dpop", &self.dpop)
+            .field("org", &self.org)
+            .field("workload_token", &self.workload_token)
             .finish()
     }
 }
@@ -101,6 +144,11 @@ struct Raw {
     scopes: Vec<String>,
     callback_port: Option<u16>,
     redirect: Option<String>,
+    dpop: Option<serde_json::Value>,
+    org: Option<String>,
+    token_file: Option<String>,
+    token_env: Option<String>,
+    token_command: Option<Vec<String>>,
 }
 
 impl AuthSettings {
@@ -108,6 +156,8 @@ impl AuthSettings {
     pub fn effective_flow(&self) -> Flow {
         match self.flow {
             Flow::Auto if self.credentials.is_some() => Flow::ClientCredentials,
+            Flow::Auto if self.org.is_some() => Flow::Enterprise,
+            Flow::Auto if self.workload_token.is_some() => Flow::Workload,
             Flow::Auto => Flow::Browser,
             other => other,
         }
@@ -134,15 +184,61 @@ impl AuthSettings {
             Some("oauth" | "browser" | "authorization_code") => Flow::Browser,
             Some("device" | "device_code") => Flow::Device,
             Some("client_credentials") => Flow::ClientCredentials,
+            Some("enterprise" | "org") => Flow::Enterprise,
+            Some("workload" | "workload_identity") => Flow::Workload,
             Some(other) => {
                 return Err(ConfigError::InvalidServer {
                     name: name.to_owned(),
                     reason: format!(
-                        "`auth.type` is `{other}`; use `oauth`, `device` or `client_credentials`"
+                        "`auth.type` is `{other}`; use `oauth`, `device`, `client_credentials`, `enterprise` or `workload`"
                     ),
                 });
             }
         };
+        let invalid = |reason: String| ConfigError::InvalidServer {
+            name: name.to_owned(),
+            reason,
+        };
+        let dpop = match &raw.dpop {
+            None | Some(serde_json::Value::Null) => DpopChoice::Auto,
+            Some(serde_json::Value::Bool(true)) => DpopChoice::Always,
+            Some(serde_json::Value::Bool(false)) => DpopChoice::Never,
+            Some(serde_json::Value::String(s)) if s == "auto" => DpopChoice::Auto,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "`auth.dpop` is `{other}`; use `true`, `false` or `\"auto\"`"
+                )));
+            }
+        };
+        if flow == Flow::Enterprise && raw.org.is_none() {
+            return Err(invalid(
+                "`auth.type` is `enterprise` but `auth.org` names no organisation; add `\"org\": \"NAME\"` (see `latch org list`)".into(),
+            ));
+        }
+        let workload_token = match (raw.token_file, raw.token_env, raw.token_command) {
+            (None, None, None) => None,
+            (Some(file), None, None) => Some(WorkloadToken::File(file.into())),
+            (None, Some(var), None) => Some(WorkloadToken::Env(var)),
+            (None, None, Some(command)) if !command.is_empty() => {
+                Some(WorkloadToken::Command(command))
+            }
+            (None, None, Some(_)) => {
+                return Err(invalid(
+                    "`auth.tokenCommand` is empty; give the program and its arguments, e.g. `[\"gcloud\", \"auth\", \"print-identity-token\"]`".into(),
+                ));
+            }
+            _ => {
+                return Err(invalid(
+                    "give only one of `auth.tokenFile`, `auth.tokenEnv` and `auth.tokenCommand`"
+                        .into(),
+                ));
+            }
+        };
+        if flow == Flow::Workload && workload_token.is_none() {
+            return Err(invalid(
+                "`auth.type` is `workload` but says where the platform's token is: add `auth.tokenFile`, `auth.tokenEnv` or `auth.tokenCommand`".into(),
+            ));
+        }
         Ok(Self {
             flow,
             credentials: raw.credentials,
@@ -175,6 +271,9 @@ impl AuthSettings {
                     });
                 }
             },
+            dpop,
+            org: raw.org,
+            workload_token,
         })
     }
 }
@@ -239,5 +338,44 @@ mod tests {
             error.contains("`auth.tokenUrl`") && error.contains("http://"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn dpop_org_and_workload_keys_are_read_and_checked() {
+        assert_eq!(settings(json!({})).unwrap().dpop, DpopChoice::Auto);
+        assert_eq!(
+            settings(json!({"dpop": true})).unwrap().dpop,
+            DpopChoice::Always
+        );
+        assert_eq!(
+            settings(json!({"dpop": false})).unwrap().dpop,
+            DpopChoice::Never
+        );
+        let bad = settings(json!({"dpop": "yes"})).unwrap_err().to_string();
+        assert!(bad.contains("`auth.dpop`"), "{bad}");
+
+        let org = settings(json!({"org": "acme"})).unwrap();
+        assert_eq!(org.effective_flow(), Flow::Enterprise);
+        let no_org = settings(json!({"type": "enterprise"}))
+            .unwrap_err()
+            .to_string();
+        assert!(no_org.contains("`auth.org`"), "{no_org}");
+
+        let implied = settings(json!({"tokenFile": "/var/run/secrets/tokens/mcp"})).unwrap();
+        assert_eq!(implied.effective_flow(), Flow::Workload);
+        let workload = settings(json!({"type": "workload", "tokenEnv": "CI_TOKEN"})).unwrap();
+        assert_eq!(workload.effective_flow(), Flow::Workload);
+        assert_eq!(
+            workload.workload_token,
+            Some(WorkloadToken::Env("CI_TOKEN".into()))
+        );
+        let none = settings(json!({"type": "workload"}))
+            .unwrap_err()
+            .to_string();
+        assert!(none.contains("`auth.tokenFile`"), "{none}");
+        let two = settings(json!({"tokenEnv": "A", "tokenFile": "/b"}))
+            .unwrap_err()
+            .to_string();
+        assert!(two.contains("only one"), "{two}");
     }
 }

@@ -95,6 +95,16 @@ pub enum SignInError {
     /// Client credentials that are missing, unusable or refused (a rotated secret…).
     #[error(transparent)]
     ClientCredentials(#[from] super::client_credentials::ClientCredentialsError),
+    /// Enterprise-managed authorization: the company sign-in, the token exchange or the
+    /// `jwt-bearer` grant failed.
+    #[error(transparent)]
+    Enterprise(#[from] super::enterprise::EnterpriseError),
+    /// Workload identity: the platform token could not be read or was refused.
+    #[error(transparent)]
+    Workload(#[from] super::workload::WorkloadError),
+    /// A DPoP key could not be made, kept or used.
+    #[error(transparent)]
+    Dpop(#[from] super::dpop::DpopError),
 }
 
 /// Sign in to the server at `url`. `challenge` is the server's `WWW-Authenticate` (from a 401
@@ -119,6 +129,12 @@ pub async fn sign_in(
                 .await;
         }
         Flow::Device => return super::device::sign_in(server, url, settings, options).await,
+        Flow::Enterprise => {
+            return super::enterprise::sign_in(server, url, settings, challenge, options).await;
+        }
+        Flow::Workload => {
+            return super::workload::sign_in(server, url, settings, challenge, options).await;
+        }
         Flow::Auto | Flow::Browser => {}
     }
     // A client registered earlier with this authorization server is used again; if the
@@ -164,13 +180,22 @@ async fn browser(
         listener.redirect_uri()
     };
 
+    // DPoP (when the authorization server offers it): proofs on the token requests.
+    let proofs = super::dpop::TokenProofs::default();
     let super::discovery::Discovered {
         mut manager,
         metadata,
         guessed,
-    } = super::discovery::discover(url, challenge, Some(&options.store), Some(settings))
-        .await
-        .map_err(discovery)?;
+    } = super::discovery::discover_with_proofs(
+        url,
+        challenge,
+        Some(&options.store),
+        Some(settings),
+        &proofs,
+    )
+    .await
+    .map_err(discovery)?;
+    let dpop_metadata = metadata.clone();
     let token_endpoint = metadata.token_endpoint.clone();
     let issuer = metadata.issuer.clone();
     let cimd_offered = settings.client_metadata_url.is_some()
@@ -251,6 +276,15 @@ async fn browser(
             },
             other => discovery(other.to_string()),
         })?;
+    // After the session is set up (which may drop a grant from another issuer, and its key).
+    let dpop = super::dpop::prepare(
+        server,
+        settings,
+        &dpop_metadata,
+        options.store.dpop_keys(),
+        &proofs,
+    )
+    .await?;
     let authorization_url = session.get_authorization_url().to_owned();
     let parsed = crate::net::check_url_to_open(&authorization_url).map_err(SignInError::UnsafeUrl)?;
     let state = parsed
@@ -308,6 +342,10 @@ async fn browser(
         })?;
 
     let stored = options.store.load().await.ok().flatten();
+    if dpop {
+        let token = stored.as_ref().and_then(|s| s.token_response.as_ref());
+        super::dpop::settle(server, options.store.dpop_keys(), token).await?;
+    }
     let signed_in = SignedIn {
         issuer: stored.as_ref().and_then(|s| s.issuer.clone()),
         client_id: stored

@@ -1,6 +1,7 @@
 //! A cloneable handle to wherever a server's grant is kept, in the shape rmcp's
 //! `AuthorizationManager` wants (it takes its store by value). The keychain-backed store and
-//! the in-memory one used by tests both sit behind it.
+//! the in-memory one used by tests both sit behind it. A grant's DPoP key slot travels with
+//! it ([`super::dpop::KeySlot`]): next to the grant in the secret store, or in memory.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use rmcp::transport::auth::{
 
 /// One grant's store, shared by every manager that signs in or refreshes it.
 #[derive(Clone)]
-pub struct SharedCredentialStore(Arc<dyn CredentialStore>);
+pub struct SharedCredentialStore(Arc<dyn CredentialStore>, super::dpop::KeySlot);
 
 impl std::fmt::Debug for SharedCredentialStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -21,7 +22,24 @@ impl std::fmt::Debug for SharedCredentialStore {
 impl SharedCredentialStore {
     /// Wrap any rmcp credential store.
     pub fn new(store: impl CredentialStore + 'static) -> Self {
-        Self(Arc::new(store))
+        Self(Arc::new(store), super::dpop::KeySlot::memory())
+    }
+
+    /// A grant kept in the secret store, with its DPoP key slot next to it.
+    pub fn for_grant(grant: crate::secrets::GrantStore) -> Self {
+        let keys = super::dpop::KeySlot::for_grant(grant.store().clone(), grant.key());
+        Self(Arc::new(grant), keys)
+    }
+
+    /// The same DPoP key slot as `other` (a wrapper around another store of the same grant).
+    pub fn sharing_dpop_key_of(mut self, other: &SharedCredentialStore) -> Self {
+        self.1 = other.1.clone();
+        self
+    }
+
+    /// The grant's DPoP key slot.
+    pub(crate) fn dpop_keys(&self) -> &super::dpop::KeySlot {
+        &self.1
     }
 
     /// A store that lives as long as the process (tests, the conformance adapter).
@@ -34,9 +52,13 @@ impl SharedCredentialStore {
         self.0.load().await
     }
 
-    /// Forget the grant (sign out).
+    /// Forget the grant (sign out), and its DPoP key.
     pub async fn clear(&self) -> Result<(), AuthError> {
-        self.0.clear().await
+        self.0.clear().await?;
+        self.1
+            .clear()
+            .await
+            .map_err(|e| AuthError::CredentialStoreError(e.to_string()))
     }
 }
 
@@ -51,7 +73,7 @@ impl CredentialStore for SharedCredentialStore {
     }
 
     async fn clear(&self) -> Result<(), AuthError> {
-        self.0.clear().await
+        SharedCredentialStore::clear(self).await
     }
 
     async fn on_refresh_token_rejected(

@@ -93,6 +93,11 @@ impl ConfigFile {
         text
     }
 
+    /// The whole document, to change (the organisations' accessors in `orgs.rs`).
+    pub(super) fn document_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.doc
+    }
+
     fn entries(&self) -> impl Iterator<Item = (&String, &Value)> {
         self.doc
             .get("mcpServers")

@@ -189,6 +189,11 @@ pub const AUTH_KEYS: &[&str] = &[
     "scopes",
     "callbackPort",
     "redirect",
+    "dpop",
+    "org",
+    "tokenFile",
+    "tokenEnv",
+    "tokenCommand",
 ];
 
 /// Whether a key is a comment (`_note`), ignored but kept.

@@ -19,6 +19,12 @@ pub trait SecretSource: Send + Sync {
         let _ = name;
         None
     }
+
+    /// The secret store behind this source, when it is one: a company sign-in (`auth.org`)
+    /// keeps its identity provider session there. None by default.
+    fn secret_store(&self) -> Option<crate::secrets::SecretStore> {
+        None
+    }
 }
 
 /// A [`SecretSource`] with nothing in it: every `${secret:…}` is reported missing.

@@ -33,6 +33,12 @@ pub enum ConnectError {
         /// The server's `WWW-Authenticate` challenge (holds no secret).
         challenge: Option<String>,
     },
+    /// The server takes only DPoP-bound tokens (its 401 challenges with the `DPoP` scheme
+    /// alone) and Latch holds a bearer token: signing in again the same way cannot help.
+    #[error(
+        "{target} accepts only DPoP-bound tokens, and Latch signed in without DPoP (`auth.dpop` is false, or its sign-in server does not offer DPoP): remove `\"dpop\": false` or set `\"dpop\": true` in its `auth` entry, then `latch login` again"
+    )]
+    DpopRequired { target: String },
     #[error("the token store failed: {reason}")]
     TokenStore { reason: String },
     /// The server redirected Latch where it does not go (too many hops, another kind of URL,
@@ -68,6 +74,18 @@ pub enum ConnectError {
         streamable: Box<ConnectError>,
         sse: Box<ConnectError>,
     },
+}
+
+/// Whether a `WWW-Authenticate` challenge offers the `DPoP` scheme and not `Bearer`.
+pub(crate) fn challenges_dpop_only(challenge: &str) -> bool {
+    let schemes = || {
+        challenge
+            .split(',')
+            .filter_map(|part| part.split_whitespace().next())
+            .filter(|word| !word.contains('='))
+    };
+    schemes().any(|s| s.eq_ignore_ascii_case("dpop"))
+        && !schemes().any(|s| s.eq_ignore_ascii_case("bearer"))
 }
 
 impl ConnectError {

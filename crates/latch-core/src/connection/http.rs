@@ -9,6 +9,7 @@
 //! meet it, and with the token reused for a few seconds instead of read from the store for
 //! every request.
 
+mod dpop;
 mod grant;
 mod refresh_once;
 mod reissue;
@@ -94,7 +95,7 @@ pub(crate) async fn connect_streamable(
                 // or program already refreshed, else a refreshed one.
                 Some(mut grant) => {
                     // This server's client: its headers decide where a redirect may go.
-                    grant.client.http_client = http;
+                    grant.client.http_client.inner = http;
                     let client = RefreshOnce::new(grant);
                     let transport = session_watch::transport(client, config);
                     serve_client_with_lifecycle(handler, transport, lifecycle).await

@@ -22,7 +22,7 @@ use rmcp::transport::auth::{
 
 use super::KeeperTarget;
 use crate::auth::{
-    ClientCredentialsError, Flow, SharedCredentialStore, SignInError, SignInOptions, sign_in,
+    ClientCredentialsError, SharedCredentialStore, SignInError, SignInOptions, sign_in,
 };
 
 /// How long one refresh may take, the wait for another process's refresh lock included (the
@@ -123,7 +123,8 @@ pub(super) async fn refresh(
         inner: target.store.clone(),
         received_at: before.received_at,
         superseded: superseded.clone(),
-    });
+    })
+    .sharing_dpop_key_of(&target.store);
     let attempt = async {
         if target.unattended() {
             exchange(server, target, store).await
@@ -236,11 +237,12 @@ fn classify(error: &AuthError) -> Happened {
     }
 }
 
-/// A client-credentials server: exchange the credentials again, as its connection does on a
-/// 401 — through the same code, under the same lock.
+/// A client-credentials (or workload) server: exchange the credentials (or the platform's
+/// current token) again, as its connection does on a 401 — through the same code, under the
+/// same lock.
 async fn exchange(server: &str, target: &KeeperTarget, store: SharedCredentialStore) -> Happened {
     let mut options = SignInOptions::new(store);
-    options.flow = Some(Flow::ClientCredentials);
+    options.flow = Some(target.settings.effective_flow());
     options.secrets = target.secrets.clone();
     match sign_in(server, &target.url, &target.settings, None, &options).await {
         Ok(_) => Happened::Refreshed,
@@ -260,6 +262,22 @@ async fn exchange(server: &str, target: &KeeperTarget, store: SharedCredentialSt
                 SignInError::ClientCredentials(error) => Happened::NeedsSignIn {
                     reason: error.to_string(),
                 },
+                // A platform token that could not be read or was refused: the message says
+                // what to fix (never the token); an unanswered request is tried next time.
+                SignInError::Workload(crate::auth::WorkloadError::Exchange { .. }) => {
+                    Happened::Failed {
+                        reason: "could not get a new token from the sign-in server".into(),
+                    }
+                }
+                SignInError::Workload(error) => Happened::NeedsSignIn {
+                    reason: error.to_string(),
+                },
+                // The company session has ended: the person signs in to the company again.
+                SignInError::Enterprise(error) if error.needs_company_sign_in().is_some() => {
+                    Happened::NeedsSignIn {
+                        reason: error.to_string(),
+                    }
+                }
                 SignInError::Discovery { .. } => Happened::Failed {
                     reason: "could not reach the sign-in server".into(),
                 },

@@ -174,9 +174,10 @@ impl GrantStore {
         self.store.put(&self.key, &json)
     }
 
-    /// Removes the stored credentials (blocking).
+    /// Removes the stored credentials, and the grant's DPoP key if it has one (blocking).
     pub fn clear_blocking(&self) -> Result<(), SecretsError> {
-        self.store.delete(&self.key)
+        self.store.delete(&self.key)?;
+        self.store.delete(&crate::auth::dpop_key_name(&self.key))
     }
 
     /// What may be shown about the stored grant — never a token. `None` when nothing is stored.

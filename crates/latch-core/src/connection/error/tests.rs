@@ -334,3 +334,17 @@ fn the_2026_error_codes_have_words() {
         assert!(service.contains(words), "{service} lacks {words}");
     }
 }
+
+#[test]
+fn a_challenge_with_the_dpop_scheme_alone_is_told_apart() {
+    use super::challenges_dpop_only;
+    assert!(challenges_dpop_only(
+        r#"DPoP error="invalid_token", error_description="DPoP-bound tokens only", algs="ES256""#
+    ));
+    assert!(challenges_dpop_only(r#"dpop algs="ES256""#));
+    assert!(!challenges_dpop_only(
+        r#"Bearer resource_metadata="https://x/.well-known/oauth-protected-resource", DPoP algs="ES256""#
+    ));
+    assert!(!challenges_dpop_only(r#"Bearer error="invalid_token""#));
+    assert!(!challenges_dpop_only(""));
+}

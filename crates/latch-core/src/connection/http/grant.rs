@@ -5,7 +5,9 @@
 //! began with an unauthenticated `GET` of the MCP URL and the metadata documents).
 //!
 //! The endpoints configured in the server's `auth` entry (`tokenUrl`, …) are applied to what
-//! discovery finds here too, so a refresh goes where the sign-in went.
+//! discovery finds here too, so a refresh goes where the sign-in went. A DPoP-bound grant
+//! (one with a key in its slot) refreshes with a proof, and its requests carry the `DPoP`
+//! scheme ([`super::dpop::DpopHttp`]).
 
 use std::sync::Arc;
 
@@ -14,17 +16,19 @@ use rmcp::transport::{
     auth::{AuthError, OAuthClientConfig},
 };
 
-use super::refresh_once::OnceStore;
+use super::{dpop::DpopHttp, refresh_once::OnceStore};
 use crate::{
-    auth::{AuthSettings, SharedCredentialStore},
+    auth::{AuthSettings, SharedCredentialStore, TokenProofs},
     connection::ConnectError,
 };
 
 /// The client of one server's grant, shared by its connections (clones share everything).
 #[derive(Clone)]
 pub(crate) struct GrantClient {
-    pub(crate) client: AuthClient<reqwest::Client>,
+    pub(crate) client: AuthClient<DpopHttp>,
     pub(crate) store: SharedCredentialStore,
+    /// Whether refreshes carry DPoP proofs (turned on in [`Self::ready`] for a bound grant).
+    proofs: TokenProofs,
     settings: Option<AuthSettings>,
     /// The MCP server's URL, named when its sign-in provider moved.
     url: String,
@@ -39,31 +43,40 @@ impl GrantClient {
         store: &SharedCredentialStore,
         settings: Option<&AuthSettings>,
     ) -> Result<Self, ConnectError> {
-        let mut manager =
-            AuthorizationManager::new(url)
-                .await
-                .map_err(|e| ConnectError::BadUrl {
-                    url: url.to_owned(),
-                    reason: e.to_string(),
-                })?;
-        manager.set_credential_store(OnceStore(store.clone()));
-        // Requests that carry the server's headers get the server's own client (`connect_*`).
         let origin = url::Url::parse(url).map_err(|e| ConnectError::BadUrl {
             url: url.to_owned(),
             reason: e.to_string(),
         })?;
+        let proofs = TokenProofs::default();
+        let oauth = crate::auth::DpopOAuthClient::new(origin.clone(), proofs.clone());
+        let mut manager = AuthorizationManager::new_with_oauth_http_client(url, Arc::new(oauth))
+            .await
+            .map_err(|e| ConnectError::BadUrl {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })?;
+        manager.set_credential_store(OnceStore(store.clone()));
+        // Requests that carry the server's headers get the server's own client (`connect_*`).
+        let http = DpopHttp::new(
+            crate::net::client_for(&origin, false),
+            store.dpop_keys().clone(),
+        );
         Ok(Self {
-            client: AuthClient::new(crate::net::client_for(&origin, false), manager),
+            client: AuthClient::new(http, manager),
             store: store.clone(),
+            proofs,
             settings: settings.cloned(),
             url: url.to_owned(),
             ready: Arc::default(),
         })
     }
 
-    /// A new grant was stored (a sign-in): the next refresh looks its registration up again.
+    /// A new grant was stored (a sign-in): the next refresh looks its registration up again,
+    /// and the next request its DPoP key.
     pub(crate) async fn reset(&self) {
         *self.ready.lock().await = None;
+        // Its DPoP key (if any) may be another one too.
+        self.store.dpop_keys().forget_seen();
     }
 
     /// Set the manager up to refresh the stored grant, once: discovery (with the configured
@@ -96,6 +109,16 @@ impl GrantClient {
         {
             tracing::warn!("{moved}");
             return Err(AuthError::AuthorizationRequired);
+        }
+        // A DPoP-bound grant refreshes with a proof made with its key.
+        if let Some(key) = self
+            .store
+            .dpop_keys()
+            .load()
+            .await
+            .map_err(|e| AuthError::CredentialStoreError(e.to_string()))?
+        {
+            self.proofs.enable(key, &metadata.token_endpoint);
         }
         manager.set_metadata(metadata);
         if !manager.initialize_from_store().await? {
