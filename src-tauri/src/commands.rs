@@ -5,8 +5,8 @@ use latch_core::{
     ToolView,
     app::{
         AppError, CallRecord, ConfigText, DoctorReport, ElicitationAnswer, ExportDone,
-        ExportPlanView, FlowInput, ImportReport, ImportSource, Latch, Preset, ProbeView,
-        ServerEntryInput, ServerView, SettingsView, TokenStoreView, UpdateView,
+        ExportPlanView, FlowInput, ImportReport, ImportSource, Latch, OrgInput, OrgView, Preset,
+        ProbeView, ServerEntryInput, ServerView, SettingsView, TokenStoreView, UpdateView,
     },
 };
 use serde_json::Value;
@@ -105,6 +105,38 @@ pub async fn set_credentials(
     latch
         .set_credentials(&name, &client_id, &client_secret)
         .await
+}
+
+/// Keep the value of a `${secret:NAME}` placeholder in the keychain (a server's client secret
+/// at its sign-in server, which the add dialog writes as a placeholder). Never logged.
+#[tauri::command]
+pub async fn set_secret(latch: State<'_, Latch>, name: String, value: String) -> Result<()> {
+    latch.set_secret(&name, &value).await
+}
+
+#[tauri::command]
+pub fn orgs(latch: State<'_, Latch>) -> Result<Vec<OrgView>> {
+    latch.orgs()
+}
+
+#[tauri::command]
+pub fn add_org(latch: State<'_, Latch>, input: OrgInput) -> Result<OrgView> {
+    latch.add_org(input)
+}
+
+#[tauri::command]
+pub fn remove_org(latch: State<'_, Latch>, name: String) -> Result<()> {
+    latch.remove_org(&name)
+}
+
+#[tauri::command]
+pub async fn sign_in_org(latch: State<'_, Latch>, name: String) -> Result<OrgView> {
+    latch.sign_in_org(&name).await
+}
+
+#[tauri::command]
+pub fn sign_out_org(latch: State<'_, Latch>, name: String) -> Result<OrgView> {
+    latch.sign_out_org(&name)
 }
 
 #[tauri::command]

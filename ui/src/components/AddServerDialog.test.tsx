@@ -42,6 +42,7 @@ describe("the add dialog", () => {
     vi.mocked(api.setCredentials).mockReset().mockResolvedValue(undefined as never);
     vi.mocked(api.signIn).mockReset().mockImplementation(async (name) => serverView(name));
     vi.mocked(api.connect).mockReset().mockImplementation(async (name) => serverView(name));
+    vi.mocked(api.orgs).mockReset().mockResolvedValue([]);
   });
 
   it("signs in to Madgicx through the browser by default", async () => {

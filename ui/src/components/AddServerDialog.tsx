@@ -11,6 +11,10 @@ import type { JsonValue } from "../bindings/serde_json/JsonValue";
 import * as api from "../tauri/api";
 import { actions } from "../state/actions";
 import { Modal } from "./Modal";
+import type { OrgView } from "../bindings/OrgView";
+import { CompanySignInFields } from "./orgs/CompanySignInFields";
+import { companyProblems, emptyCompanyForm, readCompanyAuth, type CompanyForm } from "./orgs/companyAuth";
+import { beforeSave, chosenOrg, companyAuthToWrite, signInAfterAdd } from "./orgs/companySave";
 import {
   ClientCredentialsFields,
   PresetSignInChoices,
@@ -70,6 +74,10 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
   /** "Advanced sign-in": client credentials for a server that is not a preset. */
   const [useClientCredentials, setUseClientCredentials] = useState(false);
   const [cc, setCc] = useState<ClientCredentialsForm>(emptyClientCredentials);
+  /** "Sign in with your company": an organisation signs the person in (not for presets). */
+  const [useCompany, setUseCompany] = useState(false);
+  const [company, setCompany] = useState<CompanyForm>(() => emptyCompanyForm());
+  const [orgList, setOrgList] = useState<OrgView[]>([]);
   const [presetList, setPresetList] = useState<Preset[]>([]);
   const [probe, setProbe] = useState<{ status: "idle" | "loading" | "done" | "error"; view?: ProbeView; error?: string }>({ status: "idle" });
   const [saving, setSaving] = useState(false);
@@ -79,11 +87,22 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
   const choice = preset ? (preset.signIns.find((c) => c.id === signInChoice) ?? preset.signIns[0] ?? null) : null;
   const clientCredentials = mode === "url" && (preset ? !!choice?.credentials : useClientCredentials);
   const credentialsName = (preset ? choice?.credentials : null) ?? (cc.credentials.trim() || name.trim());
+  const throughCompany = mode === "url" && !preset && useCompany;
 
   useEffect(() => {
     if (editing) return;
     api.presets().then(setPresetList, () => setPresetList([]));
   }, [editing]);
+
+  useEffect(() => {
+    api.orgs().then(
+      (list) => {
+        setOrgList(list);
+        if (list.length) setCompany((c) => (c.org === "" ? { ...c, org: list[0].name } : c));
+      },
+      () => setOrgList([]),
+    );
+  }, []);
 
   // Editing: the card doesn't carry headers, args or auth, so read them from the config file.
   useEffect(() => {
@@ -106,6 +125,11 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
             if (form) {
               setCc(form);
               setUseClientCredentials(true);
+            }
+            const org = readCompanyAuth(entry.auth as JsonValue);
+            if (org) {
+              setCompany((c) => ({ ...c, org: org.org, clientId: org.clientId }));
+              setUseCompany(true);
             }
           }
         } catch {
@@ -182,15 +206,17 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
       list.push("Give the command that starts the server.");
     }
     if (clientCredentials) list.push(...clientCredentialsProblems(cc));
+    if (throughCompany) list.push(...companyProblems(company, orgList.map((o) => o.name)));
     return list;
-  }, [name, mode, url, command, clientCredentials, cc]);
+  }, [name, mode, url, command, clientCredentials, cc, throughCompany, company, orgList]);
 
   /** The entry's `auth`: the sign-in chosen, over what the file had. */
   const authToWrite = (): JsonValue | null => {
     if (clientCredentials) return clientCredentialsAuth(preset ? (choice?.auth ?? null) : auth, cc, credentialsName);
     if (preset) return choice?.auth ?? null;
-    // Client credentials turned off: the server's own sign-in.
-    return isClientCredentials(auth) ? null : auth;
+    if (throughCompany) return companyAuthToWrite(auth, company, name.trim());
+    // Client credentials (or the company) turned off: the server's own sign-in.
+    return isClientCredentials(auth) || readCompanyAuth(auth) ? null : auth;
   };
 
   const save = async () => {
@@ -216,6 +242,11 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
       if (clientCredentials && cc.clientId.trim() && cc.clientSecret.trim()) {
         await api.setCredentials(credentialsName, cc.clientId.trim(), cc.clientSecret.trim());
       }
+      const addedOrg = throughCompany ? await beforeSave(company, name.trim()) : null;
+      if (addedOrg) {
+        setOrgList((list) => [...list, addedOrg]);
+        setCompany((c) => ({ ...c, org: addedOrg.name }));
+      }
       const serverName = name.trim();
       if (editing) {
         await actions.updateServer(editing.name, entry);
@@ -224,7 +255,8 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
       }
       onClose();
       if (!editing) {
-        if (probe.view?.needsSignIn) void actions.signIn(serverName);
+        if (throughCompany) void signInAfterAdd(chosenOrg(company), serverName, orgList);
+        else if (probe.view?.needsSignIn) void actions.signIn(serverName);
         else void actions.connect(serverName);
       }
     } catch (e) {
@@ -357,23 +389,31 @@ export function AddServerDialog({ onClose, editing }: AddServerDialogProps) {
         {clientCredentials && preset && ccFields}
 
         {mode === "url" && !preset && (
-          <details className="advanced" open={useClientCredentials ? true : undefined} data-testid="advanced-sign-in">
+          <details className="advanced" open={useClientCredentials || useCompany || orgList.length > 0 ? true : undefined} data-testid="advanced-sign-in">
             <summary>Advanced sign-in</summary>
             <label className="choice">
-              <input type="radio" name="sign-in-kind" checked={!useClientCredentials} onChange={() => setUseClientCredentials(false)} data-testid="sign-in-as-server-asks" />
+              <input type="radio" name="sign-in-kind" checked={!useClientCredentials && !useCompany} onChange={() => { setUseClientCredentials(false); setUseCompany(false); }} data-testid="sign-in-as-server-asks" />
               <span>
                 <span className="choice-label">As the server asks</span>
                 <span className="field-help">Your browser opens (or a code is shown) when the server wants a sign-in.</span>
               </span>
             </label>
             <label className="choice">
-              <input type="radio" name="sign-in-kind" checked={useClientCredentials} onChange={() => setUseClientCredentials(true)} data-testid="sign-in-client-credentials" />
+              <input type="radio" name="sign-in-kind" checked={useClientCredentials} onChange={() => { setUseClientCredentials(true); setUseCompany(false); }} data-testid="sign-in-client-credentials" />
               <span>
                 <span className="choice-label">Client ID and secret</span>
                 <span className="field-help">For agents and automation: Latch gets tokens with a client ID and secret, no browser.</span>
               </span>
             </label>
             {clientCredentials && ccFields}
+            <label className="choice">
+              <input type="radio" name="sign-in-kind" checked={useCompany} onChange={() => { setUseCompany(true); setUseClientCredentials(false); }} data-testid="sign-in-company" />
+              <span>
+                <span className="choice-label">Sign in with your company</span>
+                <span className="field-help">Your company's sign-in (Okta, Entra ID, Google Workspace) lets you in, once for all its servers.</span>
+              </span>
+            </label>
+            {throughCompany && <CompanySignInFields form={company} onChange={setCompany} orgs={orgList} hasSecret={!!readCompanyAuth(auth)?.hasSecret} />}
           </details>
         )}
 

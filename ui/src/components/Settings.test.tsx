@@ -16,6 +16,7 @@ describe("the servers file editor", () => {
     vi.mocked(api.startAtLogin).mockReset().mockResolvedValue(false);
     vi.mocked(api.updateStatus).mockReset().mockResolvedValue({ state: "off" });
     vi.mocked(api.saveConfig).mockReset().mockResolvedValue([]);
+    vi.mocked(api.orgs).mockReset().mockResolvedValue([]);
   });
 
   it("names the keys Latch ignores, and updates the list after a save", async () => {

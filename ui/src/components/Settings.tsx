@@ -1,5 +1,5 @@
 // Settings: the servers file as text (Save keeps the text when it doesn't parse and says
-// where), import from other apps, where tokens are kept, and updates.
+// where), import from other apps, where tokens are kept, your companies' sign-ins, and updates.
 import { useEffect, useId, useState } from "react";
 import type { ImportReport } from "../bindings/ImportReport";
 import type { ImportSource } from "../bindings/ImportSource";
@@ -8,6 +8,7 @@ import * as api from "../tauri/api";
 import { actions } from "../state/actions";
 import { store, upsertServer, useStore } from "../state/store";
 import { KeepInFileButton, NO_KEYCHAIN, START_KEYCHAIN } from "./KeychainConsent";
+import { OrgsCard } from "./orgs/OrgsCard";
 import { UpdatesCard } from "./Updates";
 import { UseInDialog } from "./UseInDialog";
 
@@ -122,6 +123,8 @@ export function SettingsPanel() {
           !infoError && <p className="muted">Loading…</p>
         )}
       </section>
+
+      <OrgsCard />
 
       <section className="card">
         <h2>Keep sign-ins fresh</h2>

@@ -11,6 +11,8 @@ import type { ExportPlanView } from "../bindings/ExportPlanView";
 import type { FlowInput } from "../bindings/FlowInput";
 import type { ImportReport } from "../bindings/ImportReport";
 import type { ImportSource } from "../bindings/ImportSource";
+import type { OrgInput } from "../bindings/OrgInput";
+import type { OrgView } from "../bindings/OrgView";
 import type { Preset } from "../bindings/Preset";
 import type { ProbeView } from "../bindings/ProbeView";
 import type { ServerEntryInput } from "../bindings/ServerEntryInput";
@@ -56,6 +58,16 @@ export const signOut = (name: string, account: string | null = null) => call<Ser
 export const useAccount = (name: string, account: string | null) => call<ServerView>("use_account", { name, account });
 export const setCredentials = (name: string, clientId: string, clientSecret: string) =>
   call<void>("set_credentials", { name, clientId, clientSecret });
+/** A value for a `${secret:NAME}` placeholder, kept in the keychain (never in the file). */
+export const setSecret = (name: string, value: string) => call<void>("set_secret", { name, value });
+/** The organisations (companies whose sign-in signs the person in to servers). */
+export const orgs = () => call<OrgView[]>("orgs");
+export const addOrg = (input: OrgInput) => call<OrgView>("add_org", { input });
+/** Rejects with kind `orgInUse` (its message names the servers) while servers use it. */
+export const removeOrg = (name: string) => call<void>("remove_org", { name });
+/** Sign in to the company in the browser (a `signInUrl` event names the page), then to its servers. */
+export const signInOrg = (name: string) => call<OrgView>("sign_in_org", { name });
+export const signOutOrg = (name: string) => call<OrgView>("sign_out_org", { name });
 export const listTools = (name: string) => call<ToolView[]>("list_tools", { name });
 export const callTool = (name: string, tool: string, args: JsonValue, callId: string) =>
   call<CallRecord>("call_tool", { name, tool, arguments: args, callId });
