@@ -132,7 +132,7 @@ function findApp(latchHome) {
 function timeInPage(browser, action, want) {
   return browser.executeAsync(
     (action, want, done) => {
-      const GAP = 8; // .tool-cards gap, CARD_GAP in ui/src/components/Tools.tsx
+      const GAP = 8; // .tool-cards gap, CARD_GAP in ui/src/components/tools/Tools.tsx
       const cardsIn = (list) => Array.from(list.querySelectorAll('[data-testid^="tool-card-"]'));
       const scrollerOf = (el) => {
         for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {

@@ -2,7 +2,8 @@
 //! terminal (stdin and stderr), the person is asked — a form field by field, a page to open
 //! (its URL and host shown first), a model reply typed by hand; Ctrl-D declines. `--no-input`
 //! declines everything (for scripts), and without a terminal Latch answers as it always has:
-//! a form with its defaults, or declined. Roots are the `--root PATH` folders, never asked.
+//! a form with its defaults, or declined. Roots are the `--root PATH` folders — or, without
+//! any, the folders saved for the server (its entry's `roots`, set in the app) — never asked.
 
 use std::{
     io::{BufRead, IsTerminal, Write},
@@ -74,31 +75,25 @@ impl TerminalHost {
     }
 }
 
+/// The folders saved for `server` in the servers file (its entry's `roots`, set in the app's
+/// Roots tab); none when the file or the entry cannot be read.
+pub fn saved_roots(server: &str) -> Vec<std::path::PathBuf> {
+    latch_core::config::ConfigFile::load_default()
+        .and_then(|config| config.server(server))
+        .map(|entry| {
+            latch_core::app::entry_roots(&entry)
+                .into_iter()
+                .map(Into::into)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `PATH` as a root: an absolute `file://` URI named after its last component.
 fn root(path: &Path) -> anyhow::Result<Root> {
     let absolute =
         std::path::absolute(path).map_err(|e| anyhow::anyhow!("--root {}: {e}", path.display()))?;
-    let text = absolute.to_string_lossy().replace('\\', "/");
-    let text = if text.starts_with('/') {
-        text
-    } else {
-        format!("/{text}")
-    };
-    let encoded: String = text
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' | b':' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect();
-    Ok(Root {
-        uri: format!("file://{encoded}"),
-        name: absolute
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned()),
-    })
+    Ok(latch_core::app::file_root(&absolute))
 }
 
 impl Host for TerminalHost {
@@ -300,6 +295,8 @@ mod tests {
             }],
             system_prompt: None,
             max_tokens: 20,
+            model_preferences: None,
+            tools: Vec::new(),
         };
         let (answer, shown) = run("Paris\n\n", |i, o| ask_sampling(&request, i, o));
         assert!(shown.contains("[user] Capital of France?"), "{shown}");

@@ -1,6 +1,7 @@
 //! What `latch call` answers when the server asks its client for something mid-call, against
 //! the real `@modelcontextprotocol/server-everything` (which offers its roots, sampling and
-//! elicitation tools only to clients that announce them): `--root PATH` is what roots lists;
+//! elicitation tools only to clients that announce them): `--root PATH` is what roots lists,
+//! else the entry's saved `roots`;
 //! without a terminal no sampling is announced; `--no-input` declines a form, and so does a
 //! run without a terminal when a required field has no default. And at a terminal (a
 //! pseudo-terminal from `script`), against the TypeScript SDK 2.x server that speaks only
@@ -29,7 +30,7 @@ fn with_everything(test: impl FnOnce(&Path)) {
 }
 
 #[test]
-fn roots_are_the_root_flags_and_nothing_without_them() {
+fn roots_are_the_root_flags_else_the_folders_saved_for_the_server() {
     with_everything(|home| {
         let folder = tempfile::Builder::new()
             .prefix("latch-root-")
@@ -61,6 +62,25 @@ fn roots_are_the_root_flags_and_nothing_without_them() {
         // Without --root Latch announces no roots, so the server does not offer the tool.
         let stderr = latch_fails(home, &["call", "everything", "get-roots-list"]);
         assert!(stderr.contains("has no tool `get-roots-list`"), "{stderr}");
+
+        // The folders saved for the server (the app's Roots tab) are offered without --root.
+        let file = home.join("servers.json");
+        let mut servers: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        servers["mcpServers"]["everything"]["roots"] =
+            serde_json::json!([folder.path().to_string_lossy()]);
+        std::fs::write(&file, servers.to_string()).unwrap();
+        let listed = latch_ok(home, &["call", "everything", "get-roots-list"]);
+        assert!(listed.contains("(1 total)"), "{listed}");
+        assert!(
+            listed.contains(&format!("URI: file://{}", folder.path().display())),
+            "{listed}"
+        );
+        let listed_servers = latch_ok(home, &["servers", "list"]);
+        assert!(
+            !listed_servers.contains("`roots`"),
+            "roots is a key Latch knows: {listed_servers}"
+        );
     });
 }
 

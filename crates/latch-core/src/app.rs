@@ -7,19 +7,25 @@
 //! methods live by concern in `app/`: `servers` (the config's entries and their cards),
 //! `connections` (live connections and the doctor's reports), `sign_in` (signing in and out,
 //! secrets, keeping sign-ins fresh), `accounts` (which account a connection uses), `tools`
-//! (listing and calling tools), `history` and `settings` (token store, servers file).
+//! (listing and calling tools), `resources` (resources, prompts and completions), `roots`
+//! (the folders each server may see), `host` (what servers ask of the person: input, model
+//! replies), `history` and `settings` (token store, servers file).
 
 mod access;
 mod accounts;
 mod agents;
+mod apps;
 mod connections;
 mod doctor;
 pub mod dto;
 mod history;
 mod host;
+mod log;
 mod orgs;
 mod presets;
 mod probe;
+mod resources;
+mod roots;
 mod servers;
 mod settings;
 mod sign_in;
@@ -39,12 +45,16 @@ pub use access::{
     signs_in_unattended, split_watch_key, watch_key,
 };
 pub use agents::find_latch_binary;
+pub use apps::{APP_MIME_TYPE, AppCsp, AppPage, AppView, UI_EXTENSION};
 pub use doctor::examine as doctor_examine;
 pub use dto::*;
 pub use host::AppHost;
+pub use log::LOG_LEVELS;
 pub use orgs::{OrgInput, OrgView};
 pub use presets::{MADGICX_CREDENTIALS, presets};
 pub use probe::probe;
+pub use resources::{CompletionTargetInput, ResourceListView};
+pub use roots::{ROOTS_KEY, entry_roots, file_root};
 pub use settings::KEYCHAIN_UNAVAILABLE;
 
 use crate::{
@@ -95,6 +105,8 @@ struct Inner {
     active_accounts: Mutex<HashMap<String, String>>,
     /// Refreshes every sign-in ahead of expiry while the app runs (the tray's job).
     keeper: Keeper,
+    /// MCP App pages waiting for the shell to serve them.
+    apps: apps::Pages,
 }
 
 /// What Latch knows of one server while the app runs.
@@ -133,6 +145,7 @@ impl Latch {
     pub fn new(options: LatchOptions) -> Latch {
         let (events, _) = broadcast::channel(512);
         let core_events = EventBus::new();
+        let host = AppHost::with_servers_file(events.clone(), Some(options.config_path.clone()));
         let latch = Latch {
             inner: Arc::new(Inner {
                 config_path: options.config_path,
@@ -140,7 +153,7 @@ impl Latch {
                 history: options.history,
                 browser: options.browser,
                 demo_url: options.demo_url,
-                host: AppHost::new(events.clone()),
+                host,
                 events,
                 live: Mutex::default(),
                 busy: Mutex::default(),
@@ -148,10 +161,12 @@ impl Latch {
                 doctor: Mutex::default(),
                 active_accounts: Mutex::default(),
                 keeper: Keeper::start(core_events.clone()),
+                apps: Default::default(),
                 core_events,
             }),
         };
         latch.forward_core_events();
+        latch.forward_protocol_log();
         latch.watch_all();
         latch
     }
@@ -237,6 +252,9 @@ impl Latch {
                             live.tool_count = None;
                         }
                         latch.emit(AppEvent::ToolsChanged { server });
+                    }
+                    Event::ResourceUpdated { server, uri } => {
+                        latch.emit(AppEvent::ResourceUpdated { server, uri })
                     }
                     Event::SignInUrl { server, url } => latch.open_sign_in_page(server, url),
                     Event::DeviceCode {

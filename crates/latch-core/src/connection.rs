@@ -14,6 +14,7 @@ mod prompts;
 mod resources;
 pub mod sse;
 mod stdio;
+pub mod tap;
 
 use std::{
     sync::{Arc, Mutex},
@@ -111,6 +112,8 @@ pub struct Connection {
     pub(crate) step_up: Option<StepUp>,
     /// Ends what runs beside the session (the 2026 list-change listener).
     background: tokio_util::sync::CancellationToken,
+    /// The resources whose updates this connection follows.
+    followed: era::listen::Followed,
 }
 
 /// What a connection needs to sign in again mid-session (scope step-up).
@@ -230,13 +233,19 @@ impl Connection {
             Ok((service, transport)) => {
                 tracing::info!(server = name, %transport, "connected");
                 let background = tokio_util::sync::CancellationToken::new();
+                let followed = era::listen::Followed::default();
                 // The 2026 wire has no GET stream: list changes come on `subscriptions/listen`.
                 if options.watch_lists
                     && service
                         .peer_info()
                         .is_some_and(|i| era::Era::of(&i.protocol_version) == era::Era::Modern)
                 {
-                    era::listen::spawn(service.peer().clone(), shared.clone(), background.clone());
+                    era::listen::spawn(
+                        service.peer().clone(),
+                        shared.clone(),
+                        background.clone(),
+                        followed.clone(),
+                    );
                 }
                 publish(ConnectionState::Connected { transport });
                 Ok(Connection {
@@ -246,6 +255,7 @@ impl Connection {
                     next_call_id: Default::default(),
                     step_up,
                     background,
+                    followed,
                 })
             }
             Err(error) => {
@@ -430,13 +440,14 @@ async fn open_in(
     match server {
         ServerConfig::Command(command) => {
             let transport = stdio::spawn(name, command, options.secrets.as_ref())?;
+            let transport = tap::Tapped::new(transport, tap::Log::of(name));
             let service = serve_client_with_lifecycle(handler, transport, lifecycle.clone())
                 .await
                 .map_err(|e| ConnectError::from_handshake(e, &command.command, &lifecycle))?;
             Ok((service, TransportUsed::Stdio))
         }
         ServerConfig::Remote(remote) => {
-            let target = http::Target::new(remote, options.secrets.as_ref())?;
+            let target = http::Target::new(name, remote, options.secrets.as_ref())?;
             let streamable = |handler| {
                 http::connect_streamable(&target, handler, options, auth_client, lifecycle.clone())
             };

@@ -73,6 +73,10 @@ pub enum Event {
     /// The server said its tool list changed; the cached list was dropped.
     #[serde(rename_all = "camelCase")]
     ToolsChanged { server: String },
+    /// A resource the connection follows changed (2025 `notifications/resources/updated`, or
+    /// the same on a 2026 `subscriptions/listen` stream); read it again to see how.
+    #[serde(rename_all = "camelCase")]
+    ResourceUpdated { server: String, uri: String },
     /// A sign-in needs the person to open this authorization URL (it carries no secret).
     #[serde(rename_all = "camelCase")]
     SignInUrl { server: String, url: String },

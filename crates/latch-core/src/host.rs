@@ -41,6 +41,10 @@ pub struct SamplingRequest {
     pub system_prompt: Option<String>,
     /// The most tokens the reply may have.
     pub max_tokens: u32,
+    /// The server's model preferences (`hints`, priorities), as sent; `None` when it sent none.
+    pub model_preferences: Option<Value>,
+    /// The tools the reply may call (sampling with tools), as sent; empty when none.
+    pub tools: Vec<Value>,
 }
 
 /// One message of a [`SamplingRequest`]; content that is not text is described in words
@@ -94,6 +98,12 @@ pub trait Host: Send + Sync + 'static {
     /// What this host can answer; by default neither sampling nor roots.
     fn capabilities(&self) -> HostCapabilities {
         HostCapabilities::default()
+    }
+
+    /// Whether it shows MCP Apps (a tool's `ui://` page); announced to servers as the
+    /// `io.modelcontextprotocol/ui` extension. By default not.
+    fn shows_apps(&self) -> bool {
+        false
     }
 
     /// Answer a request for a model reply; by default declined.

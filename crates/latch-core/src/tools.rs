@@ -11,7 +11,7 @@ pub mod schema;
 mod view;
 
 pub use result::{ContentView, ResourceContents, ToolResult};
-pub use view::{ToolAnnotations, ToolView};
+pub use view::{ToolAnnotations, ToolUi, ToolView};
 
 pub(crate) use list::ToolList;
 

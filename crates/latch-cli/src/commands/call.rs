@@ -43,7 +43,8 @@ pub struct CallArgs {
     #[arg(long, value_name = "LABEL")]
     pub account: Option<String>,
     /// Offer this folder to the server when it asks which folders you work in (roots);
-    /// repeat for several. None by default.
+    /// repeat for several. By default the folders saved for the server in the app (its
+    /// entry's `roots`), else none.
     #[arg(long = "root", value_name = "PATH")]
     pub roots: Vec<PathBuf>,
 }
@@ -59,7 +60,12 @@ pub async fn run(args: CallArgs, json: bool, no_input: bool) -> anyhow::Result<E
         },
         None => Map::new(),
     };
-    let host = crate::ask::TerminalHost::new(no_input, &args.roots)?;
+    let roots = if args.roots.is_empty() {
+        crate::ask::saved_roots(&args.name)
+    } else {
+        args.roots.clone()
+    };
+    let host = crate::ask::TerminalHost::new(no_input, &roots)?;
     let connection = super::connect_with(&args.name, args.account.as_deref(), Some(host)).await?;
     let outcome = async {
         if !args.pairs.is_empty() {

@@ -109,7 +109,10 @@ async fn set(args: SetArgs, json: bool) -> anyhow::Result<ExitCode> {
             NamedCredentials::with_private_key(client_id, pem, alg.into())
         }
         _ => {
-            let secret = read_secret(&args.name)?;
+            let secret = read_secret(
+                &format!("Client secret for {}: ", args.name),
+                &format!("latch credentials set {}", args.name),
+            )?;
             NamedCredentials::with_secret(client_id, secret.trim())
         }
     }
@@ -216,11 +219,12 @@ async fn read_raw(store: &SecretStore, key: &str) -> anyhow::Result<bool> {
         .is_some())
 }
 
-/// The client secret from the terminal (not echoed) or from piped standard input.
-fn read_secret(name: &str) -> anyhow::Result<String> {
+/// The client secret from the terminal (not echoed, asked with `prompt`) or from piped
+/// standard input; with nothing piped in, the error names `command` to run at a terminal.
+pub(super) fn read_secret(prompt: &str, command: &str) -> anyhow::Result<String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        rpassword::prompt_password(format!("Client secret for {name}: "))
+        rpassword::prompt_password(prompt)
             .context("could not read the client secret from the terminal")
     } else {
         let mut text = String::new();
@@ -230,7 +234,7 @@ fn read_secret(name: &str) -> anyhow::Result<String> {
             .context("could not read the client secret from standard input")?;
         if text.trim().is_empty() {
             bail!(
-                "no client secret on standard input — pipe it in, or run `latch credentials set {name}` at a terminal"
+                "no client secret on standard input — pipe it in, or run `{command}` at a terminal"
             );
         }
         Ok(text)

@@ -5,13 +5,9 @@
 //! command line), and the company sign-in — the IdP's ID token and refresh token — in the
 //! token store too. `list` shows sign-in *metadata* only; nothing here prints a token.
 
-use std::{
-    io::{IsTerminal, Read},
-    process::ExitCode,
-    sync::Arc,
-};
+use std::{process::ExitCode, sync::Arc};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use latch_core::{
     Event,
@@ -101,7 +97,10 @@ async fn add(args: AddArgs, json: bool) -> anyhow::Result<ExitCode> {
         let store = super::secret_store()?;
         let how = format!("add `--keep-in-file` to `latch org add {}`", args.name);
         super::keep_or_ask(&store, args.keep_in_file, &how)?;
-        let secret = read_secret(&args.name)?;
+        let secret = super::credentials::read_secret(
+            &format!("Client secret of {} at its identity provider: ", args.name),
+            &format!("latch org add {}", args.name),
+        )?;
         let key = secret_key(&secret_name);
         tokio::task::spawn_blocking(move || store.put(&key, secret.trim().as_bytes()))
             .await?
@@ -295,27 +294,4 @@ pub async fn login(
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The client secret from the terminal (not echoed) or from piped standard input.
-fn read_secret(name: &str) -> anyhow::Result<String> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        rpassword::prompt_password(format!(
-            "Client secret of {name} at its identity provider: "
-        ))
-        .context("could not read the client secret from the terminal")
-    } else {
-        let mut text = String::new();
-        stdin
-            .lock()
-            .read_to_string(&mut text)
-            .context("could not read the client secret from standard input")?;
-        if text.trim().is_empty() {
-            bail!(
-                "no client secret on standard input — pipe it in, or run `latch org add {name}` at a terminal"
-            );
-        }
-        Ok(text)
-    }
 }

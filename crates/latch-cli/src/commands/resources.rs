@@ -1,13 +1,16 @@
 //! `latch resources NAME` (the server's resources and resource templates) and
 //! `latch read NAME URI` (one resource: text printed as is; binary contents named by mime type
-//! and size, and written to a file only with `--output`, never to the terminal).
+//! and size, and written to a file only with `--output`, never to the terminal). With
+//! `--watch`, `latch read` follows the resource and prints it again each time the server says
+//! it changed, until Ctrl-C.
 
 use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, bail};
 use base64::Engine;
 use clap::Args;
-use latch_core::tools::ResourceContents;
+use latch_core::{Event, connection::ResourceRead, tools::ResourceContents};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::output;
@@ -30,6 +33,9 @@ pub struct ReadArgs {
     /// Write the contents (binary or text) to this file instead of printing them.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Follow the resource: print it again each time the server says it changed (until Ctrl-C).
+    #[arg(long, conflicts_with = "output")]
+    pub watch: bool,
     /// Use this account's sign-in (see `latch login NAME --account LABEL`).
     #[arg(long, value_name = "LABEL")]
     pub account: Option<String>,
@@ -118,6 +124,9 @@ pub async fn read(args: ReadArgs, json: bool, no_input: bool) -> anyhow::Result<
     };
     let read = connection.read_resource(&args.uri, &cancel).await;
     ctrl_c.abort();
+    if args.watch {
+        return watch(connection, &args, json, read?).await;
+    }
     connection.close().await;
     let read = read?;
     if let Some(path) = &args.output {
@@ -141,6 +150,63 @@ pub async fn read(args: ReadArgs, json: bool, no_input: bool) -> anyhow::Result<
         output::json(&read)?;
         return Ok(ExitCode::SUCCESS);
     }
+    print_read(&args, &read)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `latch read --watch`: print the resource, follow it, and print it again after each update
+/// the server announces; Ctrl-C stops following it and ends with success. With `--json`, one
+/// compact JSON line per read.
+async fn watch(
+    connection: latch_core::Connection,
+    args: &ReadArgs,
+    json: bool,
+    first: ResourceRead,
+) -> anyhow::Result<ExitCode> {
+    let show = |read: &ResourceRead| -> anyhow::Result<()> {
+        if json {
+            println!("{}", serde_json::to_string(read)?);
+            Ok(())
+        } else {
+            print_read(args, read)
+        }
+    };
+    let mut events = connection.events().subscribe();
+    let followed = async {
+        show(&first)?;
+        connection.subscribe_resource(&args.uri).await?;
+        eprintln!("Following {} on {}; Ctrl-C stops.", args.uri, args.name);
+        loop {
+            match events.recv().await {
+                Ok(Event::ResourceUpdated { uri, .. }) if uri == args.uri => {}
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => {
+                    bail!("the connection to {} closed", args.name)
+                }
+            }
+            let read = connection
+                .read_resource(&args.uri, &CancellationToken::new())
+                .await?;
+            if !json {
+                eprintln!("— {} changed —", args.uri);
+            }
+            show(&read)?;
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = followed => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            let _ = connection.unsubscribe_resource(&args.uri).await;
+            Ok(())
+        }
+    };
+    connection.close().await;
+    outcome?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A read as a person sees it: text as is, binary named by mime type and size.
+fn print_read(args: &ReadArgs, read: &ResourceRead) -> anyhow::Result<()> {
     if read.contents.is_empty() {
         bail!("{} sent no contents for {}", args.name, args.uri);
     }
@@ -163,7 +229,7 @@ pub async fn read(args: ReadArgs, json: bool, no_input: bool) -> anyhow::Result<
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The bytes of one content: its text as UTF-8, or its blob decoded.

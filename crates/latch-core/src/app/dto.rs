@@ -373,6 +373,43 @@ pub enum ElicitationAnswer {
     Cancel,
 }
 
+/// What a server asks a model to answer (`sampling/createMessage`, or a 2026 input request),
+/// as the sampling dialog shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SamplingView {
+    /// The conversation so far, oldest first.
+    pub messages: Vec<SamplingMessageView>,
+    pub system_prompt: Option<String>,
+    /// The server's model preferences (`hints`, `costPriority`…), as sent.
+    pub model_preferences: Option<Value>,
+    /// The most tokens the reply may have.
+    pub max_tokens: u32,
+    /// The tools the model may call (sampling with tools), as sent.
+    pub tools: Vec<Value>,
+}
+
+/// One message of a [`SamplingView`]; content that is not text is described in words.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SamplingMessageView {
+    /// `user` or `assistant`.
+    pub role: String,
+    pub text: String,
+}
+
+/// The person's answer to a sampling request: the reply they wrote and the model name to
+/// report, or no reply.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
+#[serde(tag = "action", rename_all = "camelCase")]
+#[ts(export)]
+pub enum SamplingAnswer {
+    Reply { text: String, model: String },
+    Decline,
+}
+
 /// A failed command: `kind` for code, `message` for the person (it says what to do).
 #[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
@@ -421,6 +458,9 @@ pub enum AppEvent {
     },
     #[serde(rename_all = "camelCase")]
     ToolsChanged { server: String },
+    /// A resource the person follows changed: read it again to show it.
+    #[serde(rename_all = "camelCase")]
+    ResourceUpdated { server: String, uri: String },
     /// A browser sign-in waits at `url`; sent when it starts (`opening`) and again once
     /// Latch knows whether the browser opened.
     #[serde(rename_all = "camelCase")]
@@ -452,6 +492,13 @@ pub enum AppEvent {
         schema: Option<Value>,
         url: Option<String>,
     },
+    /// A server asks for a model reply; answered with `answer_sampling(id, …)`.
+    #[serde(rename_all = "camelCase")]
+    Sampling {
+        id: String,
+        server: String,
+        request: SamplingView,
+    },
     #[serde(rename_all = "camelCase")]
     ServerLog {
         server: String,
@@ -462,6 +509,12 @@ pub enum AppEvent {
     /// A server needs the person (its refresh token was refused): the tray notifies.
     #[serde(rename_all = "camelCase")]
     Attention { server: String, message: String },
+    /// A new entry in a server's protocol log (see `protocol_log`).
+    #[serde(rename_all = "camelCase")]
+    ProtocolEntry {
+        server: String,
+        entry: Box<crate::connection::tap::ProtocolEntry>,
+    },
 }
 
 /// Whether Latch got the system browser to show a sign-in page.

@@ -153,7 +153,7 @@ impl Latch {
 
     /// What a failed call means for the connection: a lost connection is dropped (the next
     /// call reconnects), a 401 means the person must sign in again.
-    async fn call_failed(&self, name: &str, error: &CallError) -> AppError {
+    pub(super) async fn call_failed(&self, name: &str, error: &CallError) -> AppError {
         match error {
             CallError::Disconnected { .. } => {
                 self.drop_connection(name).await;

@@ -189,12 +189,12 @@ pub(crate) async fn sign_in(
     let keys = options.store.dpop_keys();
     let dpop = super::dpop::prepare(server, settings, &metadata, keys, &proofs).await?;
     let token_endpoint = metadata.token_endpoint.clone();
-    check_token_endpoint(url, &metadata.token_endpoint).map_err(|reason| {
-        ClientCredentialsError::NotSupported {
+    check_token_endpoint(url, &metadata.token_endpoint, "client credentials").map_err(
+        |reason| ClientCredentialsError::NotSupported {
             server: server.to_owned(),
             reason,
-        }
-    })?;
+        },
+    )?;
     if matches!(credentials.proof(), ClientProof::Secret(_)) {
         default_to_basic(&mut metadata);
     }
@@ -364,8 +364,13 @@ fn exchange_failed(
 }
 
 /// A secret goes only to an https token endpoint, or over http between loopback hosts (local
-/// servers and tests) — the rule rmcp applies to `private_key_jwt`, applied to secrets too.
-fn check_token_endpoint(resource: &str, token_endpoint: &str) -> Result<(), String> {
+/// servers and tests) — the rule rmcp applies to `private_key_jwt`, applied to secrets too
+/// (and to a workload's platform token). `what` names what would be sent, for the error.
+pub(super) fn check_token_endpoint(
+    resource: &str,
+    token_endpoint: &str,
+    what: &str,
+) -> Result<(), String> {
     let endpoint =
         Url::parse(token_endpoint).map_err(|e| format!("its token endpoint is not a URL ({e})"))?;
     if !endpoint.username().is_empty() || endpoint.password().is_some() {
@@ -385,7 +390,8 @@ fn check_token_endpoint(resource: &str, token_endpoint: &str) -> Result<(), Stri
         "https" => Ok(()),
         "http" if local => Ok(()),
         _ => Err(format!(
-            "its token endpoint {token_endpoint} is not https; Latch sends client credentials only over https"
+            "its token endpoint {} is not https; Latch sends {what} only over https",
+            crate::net::shown(token_endpoint)
         )),
     }
 }
@@ -567,7 +573,7 @@ mod tests {
 
     #[test]
     fn secrets_go_over_https_or_between_loopback_hosts_only() {
-        let ok = |r, t| check_token_endpoint(r, t).is_ok();
+        let ok = |r, t| check_token_endpoint(r, t, "client credentials").is_ok();
         assert!(ok("https://mcp.example/mcp", "https://as.example/token"));
         assert!(ok("http://127.0.0.1:1/mcp", "http://127.0.0.1:2/token"));
         assert!(ok("http://localhost:1/mcp", "http://localhost:2/token"));

@@ -16,7 +16,6 @@ pub(crate) mod platform;
 pub(crate) use explain::explain;
 
 use rmcp::transport::auth::{AuthorizationMetadata, CredentialStore, StoredCredentials};
-use url::{Host, Url};
 
 use super::{AuthSettings, SignInError, SignInOptions, SignedIn, WorkloadToken};
 use grant::{Failure, JWT_BEARER};
@@ -211,11 +210,14 @@ pub(crate) async fn authorization_server(
         }
         .into());
     }
-    check_token_endpoint(url, &metadata.token_endpoint).map_err(|reason| {
-        WorkloadError::Unsafe {
-            server: server.to_owned(),
-            reason,
-        }
+    super::client_credentials::check_token_endpoint(
+        url,
+        &metadata.token_endpoint,
+        "platform tokens",
+    )
+    .map_err(|reason| WorkloadError::Unsafe {
+        server: server.to_owned(),
+        reason,
     })?;
     manager.set_metadata(metadata.clone());
     let mut challenge_scopes = manager.select_initial_scopes(&[]).await;
@@ -331,31 +333,6 @@ fn invalid_grant(claims: Option<Claims>, metadata: &AuthorizationMetadata, said:
     )
 }
 
-/// A platform token goes only to an https token endpoint, or over http between loopback hosts
-/// (local servers and tests).
-fn check_token_endpoint(resource: &str, token_endpoint: &str) -> Result<(), String> {
-    let endpoint =
-        Url::parse(token_endpoint).map_err(|e| format!("its token endpoint is not a URL ({e})"))?;
-    let loopback = |url: &Url| match url.host() {
-        Some(Host::Domain(domain)) => {
-            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-            domain == "localhost" || domain.ends_with(".localhost")
-        }
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    let local = Url::parse(resource).is_ok_and(|r| loopback(&r)) && loopback(&endpoint);
-    match endpoint.scheme() {
-        "https" => Ok(()),
-        "http" if local => Ok(()),
-        _ => Err(format!(
-            "its token endpoint {} is not https; Latch sends platform tokens only over https",
-            crate::net::shown(token_endpoint)
-        )),
-    }
-}
-
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -469,7 +446,9 @@ mod tests {
 
     #[test]
     fn platform_tokens_go_over_https_or_between_loopback_hosts_only() {
-        let ok = |r, t| check_token_endpoint(r, t).is_ok();
+        let ok = |r, t| {
+            super::super::client_credentials::check_token_endpoint(r, t, "platform tokens").is_ok()
+        };
         assert!(ok("https://mcp.example/mcp", "https://as.example/token"));
         assert!(ok("http://127.0.0.1:1/mcp", "http://localhost:2/token"));
         assert!(!ok("https://mcp.example/mcp", "http://as.example/token"));

@@ -12,6 +12,10 @@ use super::model::{AUTH_KEYS, COMMAND_KEYS, REMOTE_KEYS, ServerConfig, is_commen
 /// mistakes either (an imported Claude Desktop or VS Code entry keeps them).
 const FOREIGN_KEYS: &[&str] = &["type", "disabled", "alwaysAllow", "autoApprove", "timeout"];
 
+/// Keys Latch reads from an entry's unknown keys itself: the folders offered as roots
+/// (`app/roots.rs`).
+const LATCH_EXTRA_KEYS: &[&str] = &["roots"];
+
 /// One warning per unknown key of the server `name`'s entry and of its `auth` object.
 pub fn entry_warnings(name: &str, server: &ServerConfig) -> Vec<String> {
     let mut warnings = Vec::new();
@@ -20,7 +24,10 @@ pub fn entry_warnings(name: &str, server: &ServerConfig) -> Vec<String> {
         ServerConfig::Command(_) => &COMMAND_KEYS,
     };
     for key in server.extra().keys() {
-        if is_comment(key) || FOREIGN_KEYS.contains(&key.as_str()) {
+        if is_comment(key)
+            || FOREIGN_KEYS.contains(&key.as_str())
+            || LATCH_EXTRA_KEYS.contains(&key.as_str())
+        {
             continue;
         }
         warnings.push(unknown(name, key, "", known));

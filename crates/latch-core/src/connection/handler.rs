@@ -142,6 +142,16 @@ impl ClientHandler for LatchHandler {
                 capabilities.sampling = host.sampling.then(SamplingCapability::default);
                 capabilities.roots = host.roots.then(RootsCapabilities::default);
             }
+            if self.shared.host.shows_apps() {
+                let mut ui = serde_json::Map::new();
+                ui.insert(
+                    "mimeTypes".into(),
+                    serde_json::json!([crate::app::APP_MIME_TYPE]),
+                );
+                let mut extensions = rmcp::model::ExtensionCapabilities::new();
+                extensions.insert(crate::app::UI_EXTENSION.to_owned(), ui);
+                capabilities.extensions = Some(extensions);
+            }
             capabilities
         });
         ClientConfig::new(
@@ -211,6 +221,10 @@ impl ClientHandler for LatchHandler {
         params: ResourceUpdatedNotificationParam,
         _context: NotificationContext<RoleClient>,
     ) {
+        self.shared.events.publish(Event::ResourceUpdated {
+            server: self.shared.server.clone(),
+            uri: params.uri.clone(),
+        });
         self.shared
             .relay_notification(ResourceUpdatedNotification::new(params).into())
             .await;
@@ -368,6 +382,15 @@ impl LatchHandler {
                 .and_then(Value::as_u64)
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(u32::MAX),
+            model_preferences: wire
+                .get("modelPreferences")
+                .filter(|v| !v.is_null())
+                .cloned(),
+            tools: wire
+                .get("tools")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
         };
         match self.shared.host.sample(asked).await {
             SamplingResponse::Reply { text, model } => serde_json::from_value(json!({

@@ -30,6 +30,7 @@ use self::refresh_once::RefreshOnce;
 use super::{
     ConnectError, ConnectOptions, LatchHandler,
     sse::{SseClientConfig, SseClientTransport},
+    tap,
 };
 use crate::config::{RemoteServer, SecretSource};
 
@@ -37,10 +38,13 @@ use crate::config::{RemoteServer, SecretSource};
 pub(crate) struct Target {
     pub(crate) url: Url,
     pub(crate) headers: HeaderMap,
+    /// The server's protocol log.
+    pub(crate) log: tap::Log,
 }
 
 impl Target {
     pub(crate) fn new(
+        name: &str,
         server: &RemoteServer,
         secrets: &dyn SecretSource,
     ) -> Result<Self, ConnectError> {
@@ -63,7 +67,18 @@ impl Target {
             header_value.set_sensitive(true);
             headers.insert(header_name, header_value);
         }
-        Ok(Self { url, headers })
+        Ok(Self {
+            url,
+            headers,
+            log: tap::Log::of(name),
+        })
+    }
+
+    /// `client`, its exchanges recorded in the server's protocol log (`signed`: a stored
+    /// grant's token goes on its requests).
+    fn tapped<C>(&self, client: C, signed: bool) -> tap::http::TappedHttp<C> {
+        let configured = tap::redact::Configured::new(self.headers.keys());
+        tap::http::TappedHttp::new(client, self.log.clone(), configured, signed)
     }
 }
 
@@ -96,12 +111,14 @@ pub(crate) async fn connect_streamable(
                 Some(mut grant) => {
                     // This server's client: its headers decide where a redirect may go.
                     grant.client.http_client.inner = http;
-                    let client = RefreshOnce::new(grant);
+                    let client = target.tapped(RefreshOnce::new(grant), true);
                     let transport = session_watch::transport(client, config);
+                    let transport = tap::Tapped::new(transport, target.log.clone());
                     serve_client_with_lifecycle(handler, transport, lifecycle).await
                 }
                 None => {
-                    let transport = session_watch::transport(http, config);
+                    let transport = session_watch::transport(target.tapped(http, false), config);
+                    let transport = tap::Tapped::new(transport, target.log.clone());
                     serve_client_with_lifecycle(handler, transport, lifecycle).await
                 }
             };
@@ -149,7 +166,7 @@ pub(crate) async fn connect_sse(
                 .await
                 .map_err(|e| ConnectError::from_sse(e, target.url.as_str()))?;
             handler
-                .serve(transport)
+                .serve(tap::Tapped::new(transport, target.log.clone()))
                 .await
                 .map_err(|e| ConnectError::from_init(e, target.url.as_str()))
         }

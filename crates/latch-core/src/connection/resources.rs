@@ -5,14 +5,20 @@
 //! ([`super::input_required`]). A URI the server does not know (-32602 on the 2026 wire,
 //! -32002 before) is said in words naming the URI.
 //!
-//! Subscribing to a resource's updates is not here yet: the updates have no event of their
-//! own on the bus (2025 `notifications/resources/updated` is only relayed to a bridge's agent).
+//!
+//! Following a resource's updates: on the 2025 wire `resources/subscribe` (the updates come on
+//! the session's stream, to the handler); on the 2026 wire the URI joins the filter of the
+//! connection's `subscriptions/listen` stream ([`super::era::listen`]). Either way each update
+//! is published as [`crate::Event::ResourceUpdated`].
 
 use std::{future::Future, time::Duration};
 
 use rmcp::{
     RoleClient,
-    model::{ErrorCode, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse},
+    model::{
+        ErrorCode, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+        SubscribeRequestParams, UnsubscribeRequestParams,
+    },
     service::{Peer, ServiceError},
 };
 use serde::Serialize;
@@ -79,6 +85,8 @@ pub enum ResourceError {
         uri: String,
         said: String,
     },
+    #[error("{server} does not announce updates of its resources, so {uri} cannot be followed")]
+    NoUpdates { server: String, uri: String },
     #[error(transparent)]
     Call(#[from] CallError),
 }
@@ -250,6 +258,108 @@ impl Connection {
         Ok(items.iter().map(ResourceTemplateView::from_wire).collect())
     }
 
+    /// Whether the server announces updates of the resources it is asked to follow
+    /// (`capabilities.resources.subscribe`).
+    pub fn offers_resource_updates(&self) -> bool {
+        self.peer_info().is_some_and(|info| {
+            info.capabilities
+                .resources
+                .as_ref()
+                .is_some_and(|r| r.subscribe == Some(true))
+        })
+    }
+
+    /// Follow the resource `uri`: each update the server announces is published as
+    /// [`crate::Event::ResourceUpdated`] until [`Connection::unsubscribe_resource`] or the
+    /// connection closes. Following it twice is following it once.
+    pub async fn subscribe_resource(&self, uri: &str) -> Result<(), ResourceError> {
+        if !self.offers_resource_updates() {
+            return Err(ResourceError::NoUpdates {
+                server: self.server().to_owned(),
+                uri: uri.to_owned(),
+            });
+        }
+        if self.speaks_2026() {
+            if self.followed.add(uri) {
+                super::era::listen::spawn(
+                    self.peer().clone(),
+                    self.shared.clone(),
+                    self.background.clone(),
+                    self.followed.clone(),
+                );
+            }
+            return Ok(());
+        }
+        if self.followed.contains(uri) {
+            return Ok(());
+        }
+        #[allow(deprecated)] // legacy-only, and this is the legacy wire
+        let request = || async {
+            tokio::time::timeout(
+                REQUEST_TIMEOUT,
+                self.peer().subscribe(SubscribeRequestParams::new(uri)),
+            )
+            .await
+            .map_err(|_| CallError::TimedOut {
+                seconds: REQUEST_TIMEOUT.as_secs(),
+            })?
+            .map_err(|e| CallError::from_service(e, " while following a resource"))
+        };
+        match self.signing_in_when_asked(request).await {
+            Ok(()) => {
+                self.followed.add(uri);
+                Ok(())
+            }
+            Err(error) => Err(self.not_found(uri, error)),
+        }
+    }
+
+    /// Stop following the resource `uri` (nothing happens when it was not followed).
+    pub async fn unsubscribe_resource(&self, uri: &str) -> Result<(), ResourceError> {
+        if !self.followed.remove(uri) || self.speaks_2026() {
+            return Ok(());
+        }
+        #[allow(deprecated)] // legacy-only, and this is the legacy wire
+        let request = || async {
+            tokio::time::timeout(
+                REQUEST_TIMEOUT,
+                self.peer().unsubscribe(UnsubscribeRequestParams::new(uri)),
+            )
+            .await
+            .map_err(|_| CallError::TimedOut {
+                seconds: REQUEST_TIMEOUT.as_secs(),
+            })?
+            .map_err(|e| CallError::from_service(e, " while leaving a resource"))
+        };
+        self.signing_in_when_asked(request)
+            .await
+            .map_err(|error| self.not_found(uri, error))
+    }
+
+    /// Whether this connection is on the 2026 stateless wire.
+    fn speaks_2026(&self) -> bool {
+        self.peer_info().is_some_and(|info| {
+            super::era::Era::of(&info.protocol_version) == super::era::Era::Modern
+        })
+    }
+
+    /// A server's "no such resource" said in words naming `uri`; other errors as they are.
+    fn not_found(&self, uri: &str, error: CallError) -> ResourceError {
+        match error {
+            CallError::Server { code, message }
+                if code == ErrorCode::INVALID_PARAMS.0
+                    || code == ErrorCode::RESOURCE_NOT_FOUND.0 =>
+            {
+                ResourceError::NotFound {
+                    server: self.server().to_owned(),
+                    uri: uri.to_owned(),
+                    said: without_error_code(&message).to_owned(),
+                }
+            }
+            error => error.into(),
+        }
+    }
+
     /// Read the resource `uri`. `cancel` stops it (and any questions the server asks first).
     pub async fn read_resource(
         &self,
@@ -264,20 +374,7 @@ impl Connection {
                 .await
         })
         .await;
-        match read {
-            Ok(read) => Ok(read),
-            Err(CallError::Server { code, message })
-                if code == ErrorCode::INVALID_PARAMS.0
-                    || code == ErrorCode::RESOURCE_NOT_FOUND.0 =>
-            {
-                Err(ResourceError::NotFound {
-                    server: self.server().to_owned(),
-                    uri: uri.to_owned(),
-                    said: without_error_code(&message).to_owned(),
-                })
-            }
-            Err(error) => Err(error.into()),
-        }
+        read.map_err(|error| self.not_found(uri, error))
     }
 
     /// One `resources/read` request (one round, on the 2026 wire).

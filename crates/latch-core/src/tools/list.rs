@@ -83,6 +83,7 @@ mod tests {
             input_schema: schema,
             output_schema: None,
             annotations: Default::default(),
+            ui: None,
         }
     }
 

@@ -19,6 +19,47 @@ pub struct ToolView {
     pub output_schema: Option<Value>,
     #[serde(default)]
     pub annotations: ToolAnnotations,
+    /// The MCP App (SEP-1865) the tool shows, or that it is for an app only: `_meta.ui`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui: Option<ToolUi>,
+}
+
+/// What a tool's `_meta.ui` says (or the older `_meta["ui/resourceUri"]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ToolUi {
+    /// The `ui://` resource to render after a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_uri: Option<String>,
+    /// Only an app may call it (`visibility: ["app"]`): kept out of the list people see.
+    #[serde(default)]
+    pub app_only: bool,
+}
+
+impl ToolUi {
+    /// From a tool's wire `_meta`; `None` when it says nothing about apps. A resource URI
+    /// that is not `ui://` is ignored.
+    fn from_meta(meta: Option<&Value>) -> Option<Self> {
+        let meta = meta?;
+        let ui = meta.get("ui");
+        let uri = ui
+            .and_then(|ui| ui.get("resourceUri"))
+            .or_else(|| meta.get("ui/resourceUri"))
+            .and_then(Value::as_str)
+            .filter(|uri| uri.starts_with("ui://"))
+            .map(str::to_owned);
+        let app_only = ui
+            .and_then(|ui| ui.get("visibility"))
+            .and_then(Value::as_array)
+            .is_some_and(|seen| {
+                !seen.is_empty() && !seen.iter().any(|v| v.as_str() == Some("model"))
+            });
+        (uri.is_some() || app_only).then_some(Self {
+            resource_uri: uri,
+            app_only,
+        })
+    }
 }
 
 /// Hints a server gives about a tool's behaviour (never trusted for security decisions).
@@ -55,6 +96,7 @@ impl ToolView {
                 .get("annotations")
                 .and_then(|a| serde_json::from_value(a.clone()).ok())
                 .unwrap_or_default(),
+            ui: ToolUi::from_meta(wire.get("_meta")),
         }
     }
 
@@ -107,5 +149,45 @@ mod tests {
         assert_eq!(view.output_schema, Some(output));
         let shown = serde_json::to_value(&view).unwrap();
         assert_eq!(shown["inputSchema"], schema, "and so is what --json prints");
+    }
+
+    /// `_meta.ui` (and the older flat key) names the app; `visibility: ["app"]` marks a tool
+    /// only an app may call; a resource that is not `ui://` is no app.
+    #[test]
+    fn a_tools_app_and_visibility_are_read_from_its_meta() {
+        let ui = |meta: serde_json::Value| {
+            let tool: rmcp::model::Tool = serde_json::from_value(json!({
+                "name": "t", "inputSchema": {"type": "object"}, "_meta": meta
+            }))
+            .unwrap();
+            ToolView::from_rmcp(&tool).ui
+        };
+        assert_eq!(
+            ui(json!({"ui": {"resourceUri": "ui://a/app.html"}})),
+            Some(ToolUi {
+                resource_uri: Some("ui://a/app.html".into()),
+                app_only: false
+            })
+        );
+        assert_eq!(
+            ui(json!({"ui/resourceUri": "ui://old/app.html"}))
+                .unwrap()
+                .resource_uri
+                .as_deref(),
+            Some("ui://old/app.html")
+        );
+        assert_eq!(
+            ui(json!({"ui": {"visibility": ["app"]}})),
+            Some(ToolUi {
+                resource_uri: None,
+                app_only: true
+            })
+        );
+        assert_eq!(ui(json!({"ui": {"visibility": ["model", "app"]}})), None);
+        assert_eq!(
+            ui(json!({"ui": {"resourceUri": "https://evil.example/x"}})),
+            None
+        );
+        assert_eq!(ui(json!({"other": 1})), None);
     }
 }

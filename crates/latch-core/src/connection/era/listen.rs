@@ -1,13 +1,21 @@
-//! How a 2026-07-28 connection hears that the server's lists changed. That era has no GET
-//! event stream: the client opens a `subscriptions/listen` request whose response stream stays
-//! open and carries the change notifications it opted in to. rmcp's `Peer::listen` opens one,
-//! but notifications routed to a subscription never reach the [`rmcp::ClientHandler`]
-//! callbacks, so this module does what those callbacks do on a 2025 connection (drop the cached
-//! tool list, publish [`Event::ToolsChanged`], pass the notification to a bridge's agent), and
-//! listens again when the stream breaks — streams are not resumable, and changes made while it
-//! was down are unknown, so the tool list is dropped then too.
+//! How a 2026-07-28 connection hears that the server's lists changed, and that a resource it
+//! follows was updated. That era has no GET event stream: the client opens a
+//! `subscriptions/listen` request whose response stream stays open and carries the
+//! notifications it opted in to — list changes, and updates of the resource URIs it names.
+//! rmcp's `Peer::listen` opens one, but notifications routed to a subscription never reach the
+//! [`rmcp::ClientHandler`] callbacks, so this module does what those callbacks do on a 2025
+//! connection (drop the cached tool list, publish [`Event::ToolsChanged`] or
+//! [`Event::ResourceUpdated`], pass the notification to a bridge's agent), and listens again
+//! when the stream breaks — streams are not resumable, and changes made while it was down are
+//! unknown, so the tool list is dropped and every followed resource is said to have changed.
+//! A stream's filter is fixed when it opens: following or leaving a resource ([`Followed`])
+//! closes it and opens one with the new set.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use rmcp::{
     RoleClient,
@@ -18,7 +26,7 @@ use rmcp::{
     },
     service::{Peer, ServiceError, SubscriptionEnd},
 };
-use tokio::task::JoinHandle;
+use tokio::{sync::watch, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 use crate::connection::Shared;
@@ -28,24 +36,79 @@ use crate::events::Event;
 const FIRST_WAIT: Duration = Duration::from_millis(250);
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
-/// Listen for list changes on `peer` (a connection on protocol 2026-07-28 or later) until `ct`
-/// is cancelled or the connection closes. Does nothing when the server announces no list
-/// changes at all.
+/// The resources a connection follows, shared between the connection (which changes the set)
+/// and its listener (which opens a stream for it).
+#[derive(Clone)]
+pub(crate) struct Followed {
+    uris: Arc<watch::Sender<BTreeSet<String>>>,
+    /// Whether a listener runs; changed only with this lock held, together with the set, so
+    /// a URI added just as a listener with nothing to do stops still gets one.
+    listening: Arc<Mutex<bool>>,
+}
+
+impl Default for Followed {
+    fn default() -> Self {
+        Self {
+            uris: Arc::new(watch::Sender::new(BTreeSet::new())),
+            listening: Arc::default(),
+        }
+    }
+}
+
+impl Followed {
+    /// Follow `uri`; true when no listener runs, so the caller must start one.
+    pub(crate) fn add(&self, uri: &str) -> bool {
+        let mut listening = self.listening.lock().unwrap();
+        self.uris
+            .send_if_modified(|uris| uris.insert(uri.to_owned()));
+        !std::mem::replace(&mut *listening, true)
+    }
+
+    /// Stop following `uri`; false when it was not followed.
+    pub(crate) fn remove(&self, uri: &str) -> bool {
+        let _listening = self.listening.lock().unwrap();
+        self.uris.send_if_modified(|uris| uris.remove(uri))
+    }
+
+    /// Whether `uri` is followed.
+    pub(crate) fn contains(&self, uri: &str) -> bool {
+        self.uris.borrow().contains(uri)
+    }
+
+    /// A listener with nothing to listen for stops, unless a URI came meanwhile.
+    fn stop_if_idle(&self) -> bool {
+        let mut listening = self.listening.lock().unwrap();
+        if self.uris.borrow().is_empty() {
+            *listening = false;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Listen for list changes and updates of the `followed` resources on `peer` (a connection on
+/// protocol 2026-07-28 or later) until `ct` is cancelled or the connection closes. Returns at
+/// once when there is nothing to listen for (the server announces no list changes and no
+/// resource is followed); [`Followed::add`] says when one must be started again.
 pub(crate) fn spawn(
     peer: Peer<RoleClient>,
     shared: Arc<Shared>,
     ct: CancellationToken,
+    followed: Followed,
 ) -> JoinHandle<()> {
+    *followed.listening.lock().unwrap() = true;
     tokio::spawn(async move {
         tokio::select! {
-            () = run(peer, shared, ct.clone()) => {}
+            () = run(peer, shared, ct.clone(), followed.clone()) => {}
             () = ct.cancelled() => {}
         }
+        *followed.listening.lock().unwrap() = false;
     })
 }
 
-/// What to ask for: every list change the server says it announces.
-fn filter_for(peer: &Peer<RoleClient>) -> Option<SubscriptionFilter> {
+/// What to ask for: every list change the server says it announces, and the followed URIs.
+fn filter_for(peer: &Peer<RoleClient>, uris: &BTreeSet<String>) -> Option<SubscriptionFilter> {
     let info = peer.peer_info()?;
     let capabilities = &info.capabilities;
     let mut filter = SubscriptionFilter::builder();
@@ -74,29 +137,69 @@ fn filter_for(peer: &Peer<RoleClient>) -> Option<SubscriptionFilter> {
         filter = filter.resources_list_changed();
         any = true;
     }
+    if !uris.is_empty() {
+        filter = filter.resource_subscriptions(uris.iter().cloned());
+        any = true;
+    }
     any.then(|| filter.build())
 }
 
-async fn run(peer: Peer<RoleClient>, shared: Arc<Shared>, ct: CancellationToken) {
-    let Some(filter) = filter_for(&peer) else {
-        tracing::debug!(server = %shared.server, "the server announces no list changes");
-        return;
-    };
+async fn run(
+    peer: Peer<RoleClient>,
+    shared: Arc<Shared>,
+    ct: CancellationToken,
+    followed: Followed,
+) {
+    let mut changes = followed.uris.subscribe();
     let mut wait = FIRST_WAIT;
     let mut again = false;
     loop {
         if ct.is_cancelled() || peer.is_transport_closed() {
             return;
         }
-        match peer.listen(filter.clone()).await {
+        let uris = changes.borrow_and_update().clone();
+        let Some(filter) = filter_for(&peer, &uris) else {
+            if followed.stop_if_idle() {
+                tracing::debug!(server = %shared.server, "nothing to listen for");
+                return;
+            }
+            continue;
+        };
+        match peer.listen(filter).await {
             Ok(mut subscription) => {
                 if again {
                     // What changed while no stream was open is unknown.
                     tools_changed(&shared).await;
+                    for uri in &uris {
+                        resource_updated(&shared, uri);
+                    }
                 }
                 wait = FIRST_WAIT;
-                let end = follow(&mut subscription, &shared).await;
-                tracing::debug!(server = %shared.server, ?end, "the list-change stream ended");
+                let dropped = subscription
+                    .acknowledged()
+                    .resource_subscriptions
+                    .as_ref()
+                    .map_or(uris.len(), |kept| uris.len().saturating_sub(kept.len()));
+                if dropped > 0 {
+                    tracing::warn!(
+                        server = %shared.server,
+                        "the server declined updates for {dropped} of the followed resources"
+                    );
+                }
+                tokio::select! {
+                    end = follow(&mut subscription, &shared) => {
+                        tracing::debug!(server = %shared.server, ?end, "the list-change stream ended");
+                    }
+                    changed = changes.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        // A new set of resources: the old stream closes (dropping it cancels
+                        // the request), a new one opens at once with the new filter.
+                        again = false;
+                        continue;
+                    }
+                }
             }
             Err(ServiceError::McpError(error))
                 if error.code == ErrorCode::METHOD_NOT_FOUND
@@ -164,6 +267,7 @@ async fn notified(notification: ServerNotification, shared: &Shared) {
             ResourceListChangedNotification::default().into()
         }
         ServerNotification::ResourceUpdatedNotification(updated) => {
+            resource_updated(shared, &updated.params.uri);
             ResourceUpdatedNotification::new(updated.params).into()
         }
         _ => return,
@@ -171,6 +275,13 @@ async fn notified(notification: ServerNotification, shared: &Shared) {
     if let Some(relay) = &shared.relay {
         relay.notify(relayed).await;
     }
+}
+
+fn resource_updated(shared: &Shared, uri: &str) {
+    shared.events.publish(Event::ResourceUpdated {
+        server: shared.server.clone(),
+        uri: uri.to_owned(),
+    });
 }
 
 async fn tools_changed(shared: &Shared) {

@@ -1,6 +1,7 @@
 //! `subscriptions/listen` against rmcp's own server side on protocol 2026-07-28 (in process,
 //! over a pipe): list changes drop the cached tools and publish an event, a stream the server
-//! ends is opened again, and cancelling stops it.
+//! ends is opened again, cancelling stops it, and following or leaving a resource opens a
+//! stream with the new set of URIs whose updates are published.
 
 use std::sync::{
     Arc, Mutex,
@@ -15,7 +16,7 @@ use rmcp::{
 use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 
-use super::spawn;
+use super::{Followed, spawn};
 use crate::{
     connection::{LatchHandler, Shared},
     events::{Event, EventBus},
@@ -77,7 +78,7 @@ fn shared(events: &EventBus) -> Arc<Shared> {
 }
 
 async fn connect(
-    server: Changing,
+    server: impl ServerHandler,
     shared: Arc<Shared>,
 ) -> rmcp::service::RunningService<rmcp::RoleClient, LatchHandler> {
     let (server_io, client_io) = tokio::io::duplex(64 * 1024);
@@ -109,7 +110,12 @@ async fn list_changes_drop_the_tools_and_a_closed_stream_is_opened_again() {
     let listens = server.listens.clone();
     let client = connect(server, shared.clone()).await;
     let ct = CancellationToken::new();
-    let task = spawn(client.peer().clone(), shared.clone(), ct.clone());
+    let task = spawn(
+        client.peer().clone(),
+        shared.clone(),
+        ct.clone(),
+        Followed::default(),
+    );
 
     // The first stream's change, the re-listen after the server ended it, the second stream's
     // change: three times the tools are said to have changed.
@@ -145,6 +151,7 @@ async fn a_server_without_list_changes_gets_no_listen_request() {
         client.peer().clone(),
         shared.clone(),
         CancellationToken::new(),
+        Followed::default(),
     )
     .await
     .expect("returns at once");
@@ -200,7 +207,12 @@ async fn a_typescript_sdk_2_server_s_list_change_is_heard() {
     .await
     .expect("the 2026 lifecycle starts");
     let ct = CancellationToken::new();
-    let task = spawn(client.peer().clone(), shared.clone(), ct.clone());
+    let task = spawn(
+        client.peer().clone(),
+        shared.clone(),
+        ct.clone(),
+        Followed::default(),
+    );
 
     let names = |tools: Vec<rmcp::model::Tool>| -> Vec<String> {
         tools.into_iter().map(|t| t.name.to_string()).collect()
@@ -244,4 +256,117 @@ async fn a_typescript_sdk_2_server_s_list_change_is_heard() {
     task.await.expect("the listener stops when cancelled");
     client.cancel().await.expect("the connection closes");
     server.kill().await.expect("the server stops");
+}
+
+/// A server with resources that can be followed (and no list changes): each stream it opens
+/// is recorded with the URIs it names, and says each of them was updated.
+#[derive(Clone, Default)]
+struct Updating {
+    filters: Arc<Mutex<Vec<Vec<String>>>>,
+}
+
+impl ServerHandler for Updating {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_resources()
+            .enable_resources_subscribe()
+            .build();
+        ServerConfig::new(capabilities).with_protocol_version(ProtocolVersion::V_2026_07_28)
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.clone())
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
+        let uris = context
+            .accepted()
+            .resource_subscriptions
+            .clone()
+            .unwrap_or_default();
+        self.filters.lock().unwrap().push(uris.clone());
+        for uri in uris {
+            context
+                .sink()
+                .notify_resource_updated(uri)
+                .await
+                .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        }
+        context.cancelled().await;
+        Ok(())
+    }
+}
+
+/// The URIs of the next `count` resource updates published.
+async fn updates(
+    received: &mut tokio::sync::broadcast::Receiver<Event>,
+    count: usize,
+) -> Vec<String> {
+    let mut uris = Vec::new();
+    while uris.len() < count {
+        match received.recv().await.expect("an event") {
+            Event::ResourceUpdated { server, uri } => {
+                assert_eq!(server, "s");
+                uris.push(uri);
+            }
+            _ => continue,
+        }
+    }
+    uris.sort();
+    uris
+}
+
+#[tokio::test]
+async fn following_resources_reopens_the_stream_with_their_uris() {
+    let events = EventBus::new();
+    let mut received = events.subscribe();
+    let shared = shared(&events);
+    let server = Updating::default();
+    let filters = server.filters.clone();
+    let client = connect(server, shared.clone()).await;
+    let ct = CancellationToken::new();
+    let followed = Followed::default();
+
+    // Nothing to listen for: the listener stops at once, and the first URI followed says so.
+    spawn(
+        client.peer().clone(),
+        shared.clone(),
+        ct.clone(),
+        followed.clone(),
+    )
+    .await
+    .expect("returns at once");
+    assert!(filters.lock().unwrap().is_empty(), "no listen request");
+    assert!(followed.add("demo://a"), "a listener must be started");
+    let task = spawn(
+        client.peer().clone(),
+        shared.clone(),
+        ct.clone(),
+        followed.clone(),
+    );
+    assert_eq!(updates(&mut received, 1).await, ["demo://a"]);
+
+    // A second URI while it runs: the stream is opened again, naming both.
+    assert!(!followed.add("demo://b"), "the listener runs");
+    assert_eq!(updates(&mut received, 2).await, ["demo://a", "demo://b"]);
+    assert!(followed.remove("demo://a"));
+    assert!(!followed.remove("demo://a"), "no longer followed");
+    assert_eq!(updates(&mut received, 1).await, ["demo://b"]);
+
+    // The last one left: nothing to listen for, the listener stops.
+    assert!(followed.remove("demo://b"));
+    task.await.expect("the listener stops");
+    assert_eq!(
+        *filters.lock().unwrap(),
+        [
+            vec!["demo://a".to_owned()],
+            vec!["demo://a".to_owned(), "demo://b".to_owned()],
+            vec!["demo://b".to_owned()],
+        ]
+    );
+    assert!(followed.add("demo://c"), "a new listener is needed again");
+    client.cancel().await.expect("the connection closes");
 }
