@@ -155,6 +155,16 @@ pub async fn call_tool(
     latch.call_tool(&name, &tool, arguments, &call_id).await
 }
 
+/// The MCP App the tool shows after a call, if it names one.
+#[tauri::command]
+pub async fn app_for_tool(
+    latch: State<'_, Latch>,
+    name: String,
+    tool: String,
+) -> Result<Option<latch_core::app::AppView>> {
+    latch.app_for_tool(&name, &tool).await
+}
+
 #[tauri::command]
 pub fn cancel_call(latch: State<'_, Latch>, call_id: String) {
     latch.cancel_call(&call_id)
@@ -228,6 +238,35 @@ pub fn answer_elicitation(
     latch.answer_elicitation(&id, answer)
 }
 
+#[tauri::command]
+pub fn answer_sampling(
+    latch: State<'_, Latch>,
+    id: String,
+    answer: latch_core::app::SamplingAnswer,
+) -> Result<()> {
+    latch.answer_sampling(&id, answer)
+}
+
+/// Open the page of a URL-mode elicitation, after the person agreed; `false`: not opened.
+#[tauri::command]
+pub async fn open_elicitation_page(latch: State<'_, Latch>, url: String) -> Result<bool> {
+    Ok(latch.open_elicitation_page(&url).await)
+}
+
+#[tauri::command]
+pub fn roots(latch: State<'_, Latch>, name: String) -> Result<Vec<String>> {
+    latch.roots(&name)
+}
+
+#[tauri::command]
+pub async fn set_roots(
+    latch: State<'_, Latch>,
+    name: String,
+    paths: Vec<String>,
+) -> Result<Vec<String>> {
+    latch.set_roots(&name, paths).await
+}
+
 /// Open an http(s) link in the system browser (the UI asked the person first).
 #[tauri::command]
 pub fn open_external(app: tauri::AppHandle, url: String) -> Result<()> {
@@ -286,4 +325,118 @@ pub async fn install_update(app: tauri::AppHandle) -> Result<()> {
     crate::update::install_and_restart(&app)
         .await
         .map_err(|message| AppError::new("update", message))
+}
+
+/// The server's resources and resource templates.
+#[tauri::command]
+pub async fn list_resources(
+    latch: State<'_, Latch>,
+    name: String,
+) -> Result<latch_core::app::ResourceListView> {
+    latch.list_resources(&name).await
+}
+
+#[tauri::command]
+pub async fn read_resource(
+    latch: State<'_, Latch>,
+    name: String,
+    uri: String,
+) -> Result<latch_core::connection::ResourceRead> {
+    latch.read_resource(&name, &uri).await
+}
+
+/// Read a resource into the file the person chose; the bytes written.
+#[tauri::command]
+pub async fn save_resource(
+    latch: State<'_, Latch>,
+    name: String,
+    uri: String,
+    path: String,
+) -> Result<u64> {
+    latch.save_resource(&name, &uri, &path).await
+}
+
+/// Follow a resource: each change comes as a `resourceUpdated` event.
+#[tauri::command]
+pub async fn subscribe_resource(latch: State<'_, Latch>, name: String, uri: String) -> Result<()> {
+    latch.subscribe_resource(&name, &uri).await
+}
+
+#[tauri::command]
+pub async fn unsubscribe_resource(
+    latch: State<'_, Latch>,
+    name: String,
+    uri: String,
+) -> Result<()> {
+    latch.unsubscribe_resource(&name, &uri).await
+}
+
+#[tauri::command]
+pub async fn list_prompts(
+    latch: State<'_, Latch>,
+    name: String,
+) -> Result<Vec<latch_core::connection::PromptView>> {
+    latch.list_prompts(&name).await
+}
+
+#[tauri::command]
+pub async fn get_prompt(
+    latch: State<'_, Latch>,
+    name: String,
+    prompt: String,
+    arguments: std::collections::BTreeMap<String, String>,
+) -> Result<latch_core::connection::PromptResult> {
+    latch.get_prompt(&name, &prompt, arguments).await
+}
+
+/// The values the server suggests for an argument of a prompt or resource template.
+#[tauri::command]
+pub async fn complete(
+    latch: State<'_, Latch>,
+    name: String,
+    target: latch_core::app::CompletionTargetInput,
+    argument: String,
+    prefix: String,
+    context: std::collections::BTreeMap<String, String>,
+) -> Result<latch_core::connection::Completion> {
+    latch
+        .complete(&name, target, &argument, &prefix, context)
+        .await
+}
+
+/// A server's protocol log: every JSON-RPC message and HTTP exchange kept (the last 2,000).
+#[tauri::command]
+pub fn protocol_log(
+    latch: State<'_, Latch>,
+    name: String,
+) -> Vec<latch_core::connection::tap::ProtocolEntry> {
+    latch.protocol_log(&name)
+}
+
+#[tauri::command]
+pub fn clear_protocol_log(latch: State<'_, Latch>, name: String) {
+    latch.clear_protocol_log(&name)
+}
+
+/// Write a server's protocol log to `path` as JSON; how many entries it holds.
+#[tauri::command]
+pub async fn export_protocol_log(
+    latch: State<'_, Latch>,
+    name: String,
+    path: String,
+) -> Result<usize> {
+    latch
+        .export_protocol_log(&name, std::path::Path::new(&path))
+        .await
+}
+
+/// The level chosen for a server's log messages, if one was.
+#[tauri::command]
+pub fn log_level(latch: State<'_, Latch>, name: String) -> Option<String> {
+    latch.log_level(&name)
+}
+
+#[tauri::command]
+pub async fn set_log_level(latch: State<'_, Latch>, name: String, level: String) -> Result<()> {
+    latch.set_log_level(&name, &level).await
 }

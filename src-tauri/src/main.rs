@@ -6,6 +6,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod apps;
 mod commands;
 mod tray;
 mod update;
@@ -39,6 +40,7 @@ fn main() {
             Some(vec![HIDDEN_ARG]),
         ))
         .plugin(tauri_plugin_updater::Builder::new().build())
+        .register_asynchronous_uri_scheme_protocol(apps::SCHEME, apps::serve)
         .setup(|app| {
             // The window starts hidden (tauri.conf.json) and shows unless started at login.
             if std::env::args().any(|arg| arg == HIDDEN_ARG) {
@@ -101,6 +103,7 @@ fn main() {
             commands::sign_out_org,
             commands::list_tools,
             commands::call_tool,
+            commands::app_for_tool,
             commands::cancel_call,
             commands::history,
             commands::clear_history,
@@ -113,12 +116,29 @@ fn main() {
             commands::settings,
             commands::keep_sign_ins_in_file,
             commands::answer_elicitation,
+            commands::answer_sampling,
+            commands::open_elicitation_page,
+            commands::roots,
+            commands::set_roots,
             commands::open_external,
             commands::start_at_login,
             commands::set_start_at_login,
             commands::update_status,
             commands::check_for_updates,
             commands::install_update,
+            commands::list_resources,
+            commands::read_resource,
+            commands::save_resource,
+            commands::subscribe_resource,
+            commands::unsubscribe_resource,
+            commands::list_prompts,
+            commands::get_prompt,
+            commands::protocol_log,
+            commands::clear_protocol_log,
+            commands::export_protocol_log,
+            commands::log_level,
+            commands::set_log_level,
+            commands::complete,
         ])
         .build(tauri::generate_context!());
     match result {

@@ -1,12 +1,13 @@
 import { useEffect, useState } from "react";
 import type { ServerView } from "./bindings/ServerView";
-import { AddServerDialog } from "./components/AddServerDialog";
-import { KeychainBanner, KeychainConsentDialog } from "./components/KeychainConsent";
-import { OpenLinkProvider } from "./components/OpenLink";
-import { ServerList } from "./components/ServerList";
-import { ServerPanel } from "./components/ServerPanel";
-import { SettingsPanel } from "./components/Settings";
-import { CredentialsDialog, DeviceCodeDialog, ElicitationDialog, SignInWaiting } from "./components/SignIn";
+import { AddServerDialog } from "./components/servers/AddServerDialog";
+import { KeychainBanner, KeychainConsentDialog } from "./components/sign-in/KeychainConsent";
+import { OpenLinkProvider } from "./components/shared/OpenLink";
+import { ServerList } from "./components/servers/ServerList";
+import { ServerPanel } from "./components/servers/ServerPanel";
+import { SettingsPanel } from "./components/settings/Settings";
+import { CredentialsDialog, DeviceCodeDialog, ElicitationDialog, SignInWaiting } from "./components/sign-in/SignIn";
+import { SamplingDialog } from "./components/sampling/SamplingDialog";
 import { actions } from "./state/actions";
 import { store, useStore } from "./state/store";
 
@@ -92,6 +93,7 @@ export function App() {
       <KeychainConsentDialog />
       <DeviceCodeDialog />
       <ElicitationDialog />
+      <SamplingDialog />
     </OpenLinkProvider>
   );
 }

@@ -6,8 +6,8 @@ import * as api from "../tauri/api";
 import * as events from "../tauri/events";
 import { applyEvent, initialState, store } from "./store";
 import { actions } from "./actions";
-import { ServerList } from "../components/ServerList";
-import { RunningCall } from "../components/ToolRunner";
+import { ServerList } from "../components/servers/ServerList";
+import { RunningCall } from "../components/tools/ToolRunner";
 
 vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
 vi.mock("../tauri/events", () => ({ onAppEvent: vi.fn() }));

@@ -28,6 +28,7 @@ export type RunningCall = {
 
 export type DeviceCodeRequest = Extract<AppEvent, { type: "deviceCode" }>;
 export type ElicitationRequest = Extract<AppEvent, { type: "elicitation" }>;
+export type SamplingRequestEvent = Extract<AppEvent, { type: "sampling" }>;
 export type ServerLogLine = Extract<AppEvent, { type: "serverLog" }> & { at: number };
 
 export type Notice = { id: number; kind: "info" | "error" | "success"; text: string };
@@ -46,6 +47,8 @@ export type State = {
   signIn: Record<string, { url?: string; browser?: BrowserOpen }>;
   deviceCode: DeviceCodeRequest | null;
   elicitations: ElicitationRequest[];
+  /** Servers' requests for a model reply, answered by hand (oldest first). */
+  samplings: SamplingRequestEvent[];
   logs: Record<string, ServerLogLine[]>;
   notices: Notice[];
   /** Where sign-ins are kept (`needsConsent`: nowhere yet, no keychain runs); null until loaded. */
@@ -62,6 +65,7 @@ export const initialState = (): State => ({
   signIn: {},
   deviceCode: null,
   elicitations: [],
+  samplings: [],
   logs: {},
   notices: [],
   tokenStore: null,
@@ -169,6 +173,8 @@ export function applyEvent(s: State, event: AppEvent): State {
     }
     case "elicitation":
       return { ...s, elicitations: [...s.elicitations, event] };
+    case "sampling":
+      return { ...s, samplings: [...s.samplings, event] };
     case "serverLog": {
       const lines = [...(s.logs[event.server] ?? []), { ...event, at: Date.now() }].slice(-MAX_LOG_LINES);
       return { ...s, logs: { ...s.logs, [event.server]: lines } };

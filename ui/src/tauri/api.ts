@@ -1,7 +1,9 @@
 // The only place that calls into the Tauri shell: one typed function per command of
 // docs/APP-IPC.md. Everything else imports from here, so tests can mock this module.
 import { invoke } from "@tauri-apps/api/core";
+import type { ProtocolEntry } from "../bindings/ProtocolEntry";
 import type { AppError } from "../bindings/AppError";
+import type { AppView } from "../bindings/AppView";
 import type { CallRecord } from "../bindings/CallRecord";
 import type { ConfigText } from "../bindings/ConfigText";
 import type { DoctorReport } from "../bindings/DoctorReport";
@@ -15,12 +17,19 @@ import type { OrgInput } from "../bindings/OrgInput";
 import type { OrgView } from "../bindings/OrgView";
 import type { Preset } from "../bindings/Preset";
 import type { ProbeView } from "../bindings/ProbeView";
+import type { SamplingAnswer } from "../bindings/SamplingAnswer";
 import type { ServerEntryInput } from "../bindings/ServerEntryInput";
 import type { ServerView } from "../bindings/ServerView";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { TokenStoreView } from "../bindings/TokenStoreView";
 import type { ToolView } from "../bindings/ToolView";
 import type { UpdateView } from "../bindings/UpdateView";
+import type { Completion } from "../bindings/Completion";
+import type { CompletionTargetInput } from "../bindings/CompletionTargetInput";
+import type { PromptResult } from "../bindings/PromptResult";
+import type { PromptView } from "../bindings/PromptView";
+import type { ResourceListView } from "../bindings/ResourceListView";
+import type { ResourceRead } from "../bindings/ResourceRead";
 import type { JsonValue } from "../bindings/serde_json/JsonValue";
 
 /** Every command rejects with an AppError; anything else (a shell bug) is wrapped into one. */
@@ -72,6 +81,14 @@ export const listTools = (name: string) => call<ToolView[]>("list_tools", { name
 export const callTool = (name: string, tool: string, args: JsonValue, callId: string) =>
   call<CallRecord>("call_tool", { name, tool, arguments: args, callId });
 export const cancelCall = (callId: string) => call<void>("cancel_call", { callId });
+/** The MCP App a tool shows after a call (read from the server), or null. */
+export const appForTool = (name: string, tool: string) => call<AppView | null>("app_for_tool", { name, tool });
+/** Where the shell serves an app's page (its own origin, the `latch-app` scheme). */
+export function appPageUrl(id: string): string {
+  const windows = typeof navigator !== "undefined" && /Windows/i.test(navigator.userAgent);
+  const path = encodeURIComponent(id);
+  return windows ? `http://latch-app.localhost/${path}` : `latch-app://localhost/${path}`;
+}
 export const history = (name: string) => call<CallRecord[]>("history", { name });
 export const clearHistory = (name: string) => call<void>("clear_history", { name });
 export const doctor = (name: string) => call<DoctorReport>("doctor", { name });
@@ -86,6 +103,13 @@ export const settings = () => call<SettingsView>("settings");
 /** No keychain runs: the person agreed to keep sign-ins in a file only they can read (`TokenStoreView.needsConsent`). */
 export const keepSignInsInFile = () => call<TokenStoreView>("keep_sign_ins_in_file");
 export const answerElicitation = (id: string, answer: ElicitationAnswer) => call<void>("answer_elicitation", { id, answer });
+export const answerSampling = (id: string, answer: SamplingAnswer) => call<void>("answer_sampling", { id, answer });
+/** Open a URL-mode elicitation's page, after the person agreed; `false`: no browser opened it. */
+export const openElicitationPage = (url: string) => call<boolean>("open_elicitation_page", { url });
+/** The folders offered to a server as roots. */
+export const roots = (name: string) => call<string[]>("roots", { name });
+/** Replace a server's roots (each an existing folder); resolves to the list kept. */
+export const setRoots = (name: string, paths: string[]) => call<string[]>("set_roots", { name, paths });
 export const startAtLogin = () => call<boolean>("start_at_login");
 export const setStartAtLogin = (enabled: boolean) => call<boolean>("set_start_at_login", { enabled });
 /** The update check as it stands (`off`: no update address is set, Latch never asks). */
@@ -99,3 +123,31 @@ export const openExternal = (url: string) => {
   if (!/^https?:\/\//i.test(url)) return Promise.reject<void>({ kind: "badUrl", message: "Latch opens only web links (http or https)." });
   return call<void>("open_external", { url });
 };
+/** The server's resources and resource templates (both empty when it offers none). */
+export const listResources = (name: string) => call<ResourceListView>("list_resources", { name });
+/** Rejects with kind `notFound` (its message names the URI) when the server has no such resource. */
+export const readResource = (name: string, uri: string) => call<ResourceRead>("read_resource", { name, uri });
+/** Read a resource into the file at `path` (a blob decoded, text as UTF-8); resolves to the bytes written. */
+export const saveResource = (name: string, uri: string, path: string) => call<number>("save_resource", { name, uri, path });
+/** Follow a resource: each change comes as a `resourceUpdated` event; rejects when the server announces no updates. */
+export const subscribeResource = (name: string, uri: string) => call<void>("subscribe_resource", { name, uri });
+export const unsubscribeResource = (name: string, uri: string) => call<void>("unsubscribe_resource", { name, uri });
+export const listPrompts = (name: string) => call<PromptView[]>("list_prompts", { name });
+export const getPrompt = (name: string, prompt: string, args: Record<string, string>) =>
+  call<PromptResult>("get_prompt", { name, prompt, arguments: args });
+/** The values the server suggests for `argument` given `prefix`; `context`: the other arguments' values. Empty when it does not complete. */
+export const complete = (
+  name: string,
+  target: CompletionTargetInput,
+  argument: string,
+  prefix: string,
+  context: Record<string, string> = {},
+) => call<Completion>("complete", { name, target, argument, prefix, context });
+/** A server's protocol log: its JSON-RPC messages and HTTP exchanges, oldest first (the last 2,000). */
+export const protocolLog = (name: string) => call<ProtocolEntry[]>("protocol_log", { name });
+export const clearProtocolLog = (name: string) => call<void>("clear_protocol_log", { name });
+/** Write a server's protocol log to `path` as a JSON array; resolves to how many entries it holds. */
+export const exportProtocolLog = (name: string, path: string) => call<number>("export_protocol_log", { name, path });
+/** The level chosen for a server's log messages, or null. */
+export const logLevel = (name: string) => call<string | null>("log_level", { name });
+export const setLogLevel = (name: string, level: string) => call<void>("set_log_level", { name, level });

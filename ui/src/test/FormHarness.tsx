@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import { ArgumentsEditor } from "../components/SchemaForm";
+import { ArgumentsEditor } from "../components/tools/SchemaForm";
 import { defaultsFor, validate, type Json, type Schema } from "../lib/schema";
 
 /** The schema form as the runner uses it, with its value shown for assertions. */

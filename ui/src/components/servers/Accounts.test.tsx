@@ -1,12 +1,12 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { AccountView } from "../bindings/AccountView";
-import type { ServerView } from "../bindings/ServerView";
-import * as api from "../tauri/api";
+import type { AccountView } from "../../bindings/AccountView";
+import type { ServerView } from "../../bindings/ServerView";
+import * as api from "../../tauri/api";
 import { ServerCard } from "./ServerList";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 
 const NOW = 1_700_000_000_000;
 

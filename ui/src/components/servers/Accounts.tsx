@@ -1,10 +1,10 @@
 // Several accounts on one server (two Notion workspaces, two ad accounts): the card's account
 // switch and the "Add another account" dialog, which asks for a label and signs in as it.
 import { useId, useState } from "react";
-import type { ServerView } from "../bindings/ServerView";
-import { actions } from "../state/actions";
-import { accountLabelProblem } from "../lib/views";
-import { Modal } from "./Modal";
+import type { ServerView } from "../../bindings/ServerView";
+import { actions } from "../../state/actions";
+import { accountLabelProblem } from "../../lib/views";
+import { Modal } from "../shared/Modal";
 
 /** Which signed-in account the card's connection uses; shown when there are several. */
 export function AccountSelect({ server, disabled }: { server: ServerView; disabled?: boolean }) {

@@ -1,13 +1,13 @@
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import * as api from "../tauri/api";
-import { initialState, store } from "../state/store";
-import { presetFixtures, serverView } from "../test/fixtures";
+import * as api from "../../tauri/api";
+import { initialState, store } from "../../state/store";
+import { presetFixtures, serverView } from "../../test/fixtures";
 import { AddServerDialog } from "./AddServerDialog";
 import { clientCredentialsAuth, emptyClientCredentials, tokenUrlProblem } from "./AddServerSignIn";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 
 const SECRET = "s3cret-value-never-in-the-file";
 

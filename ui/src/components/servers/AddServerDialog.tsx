@@ -2,19 +2,19 @@
 // happen; or pick a preset (and how to sign in to it); or give a local command. Any web
 // address can sign in with a client ID and secret instead ("Advanced sign-in").
 import { useEffect, useId, useMemo, useRef, useState } from "react";
-import type { HeaderInput } from "../bindings/HeaderInput";
-import type { Preset } from "../bindings/Preset";
-import type { ProbeView } from "../bindings/ProbeView";
-import type { ServerEntryInput } from "../bindings/ServerEntryInput";
-import type { ServerView } from "../bindings/ServerView";
-import type { JsonValue } from "../bindings/serde_json/JsonValue";
-import * as api from "../tauri/api";
-import { actions } from "../state/actions";
-import { Modal } from "./Modal";
-import type { OrgView } from "../bindings/OrgView";
-import { CompanySignInFields } from "./orgs/CompanySignInFields";
-import { companyProblems, emptyCompanyForm, readCompanyAuth, type CompanyForm } from "./orgs/companyAuth";
-import { beforeSave, chosenOrg, companyAuthToWrite, signInAfterAdd } from "./orgs/companySave";
+import type { HeaderInput } from "../../bindings/HeaderInput";
+import type { Preset } from "../../bindings/Preset";
+import type { ProbeView } from "../../bindings/ProbeView";
+import type { ServerEntryInput } from "../../bindings/ServerEntryInput";
+import type { ServerView } from "../../bindings/ServerView";
+import type { JsonValue } from "../../bindings/serde_json/JsonValue";
+import * as api from "../../tauri/api";
+import { actions } from "../../state/actions";
+import { Modal } from "../shared/Modal";
+import type { OrgView } from "../../bindings/OrgView";
+import { CompanySignInFields } from "../sign-in/company/CompanySignInFields";
+import { companyProblems, emptyCompanyForm, readCompanyAuth, type CompanyForm } from "../sign-in/company/companyAuth";
+import { beforeSave, chosenOrg, companyAuthToWrite, signInAfterAdd } from "../sign-in/company/companySave";
 import {
   ClientCredentialsFields,
   PresetSignInChoices,

@@ -2,9 +2,9 @@
 // a preset's choices (Madgicx: the browser, or a client ID and secret for agents) and, for any
 // web address, client credentials kept under a name, with an optional token URL and scopes.
 // It only writes the entry's `auth` object; the core does the signing in.
-import type { Preset } from "../bindings/Preset";
-import type { PresetSignIn } from "../bindings/PresetSignIn";
-import type { JsonValue } from "../bindings/serde_json/JsonValue";
+import type { Preset } from "../../bindings/Preset";
+import type { PresetSignIn } from "../../bindings/PresetSignIn";
+import type { JsonValue } from "../../bindings/serde_json/JsonValue";
 
 /** What the person typed for a client-credentials sign-in. The secret never leaves the
  * dialog except to the keychain (`setCredentials`). */

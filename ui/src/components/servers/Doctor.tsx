@@ -1,9 +1,9 @@
 // The steps of a server's last connection or sign-in, in plain words, with the fix for the
 // step that failed.
 import { useCallback, useEffect, useState } from "react";
-import type { DoctorReport } from "../bindings/DoctorReport";
-import * as api from "../tauri/api";
-import { formatTime } from "../lib/views";
+import type { DoctorReport } from "../../bindings/DoctorReport";
+import * as api from "../../tauri/api";
+import { formatTime } from "../../lib/views";
 
 const ICON: Record<string, string> = { ok: "✓", failed: "✕", skipped: "–" };
 const WORD: Record<string, string> = { ok: "OK", failed: "Failed", skipped: "Skipped" };

@@ -1,14 +1,14 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ServerView } from "../bindings/ServerView";
-import * as api from "../tauri/api";
-import { initialState, store } from "../state/store";
-import { serverView } from "../test/fixtures";
+import type { ServerView } from "../../bindings/ServerView";
+import * as api from "../../tauri/api";
+import { initialState, store } from "../../state/store";
+import { serverView } from "../../test/fixtures";
 import { ServerCard } from "./ServerList";
 import { ServerPanel } from "./ServerPanel";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 
 const card = (server: ServerView) =>
   render(<ServerCard server={server} selected={false} now={Date.now()} onEdit={() => undefined} onCredentials={() => undefined} />);

@@ -1,11 +1,11 @@
 // The left column: one card per server, live from `serverChanged` events.
 import { memo, useEffect, useState } from "react";
-import type { ServerView } from "../bindings/ServerView";
-import { actions } from "../state/actions";
-import { useStore } from "../state/store";
-import { authBadge, canSignIn, mainAction, statusOf, transportLabel } from "../lib/views";
+import type { ServerView } from "../../bindings/ServerView";
+import { actions } from "../../state/actions";
+import { useStore } from "../../state/store";
+import { authBadge, canSignIn, mainAction, statusOf, transportLabel } from "../../lib/views";
 import { AccountSelect, AddAccountDialog } from "./Accounts";
-import { Confirm } from "./Modal";
+import { Confirm } from "../shared/Modal";
 import { UseInDialog } from "./UseInDialog";
 
 export function ServerList({ onAdd, onEdit, onCredentials }: { onAdd: () => void; onEdit: (s: ServerView) => void; onCredentials: (s: ServerView) => void }) {

@@ -1,22 +1,29 @@
 // The selected server: its tools (search, description, runner), its results, its doctor and
 // its log.
 import { useCallback, useEffect, useMemo, useState } from "react";
-import type { CallRecord } from "../bindings/CallRecord";
-import type { ServerView } from "../bindings/ServerView";
-import type { ToolView } from "../bindings/ToolView";
-import { actions } from "../state/actions";
-import { useStore } from "../state/store";
-import type { Json } from "../lib/schema";
-import { mainAction, statusOf } from "../lib/views";
-import { Confirm } from "./Modal";
+import type { CallRecord } from "../../bindings/CallRecord";
+import type { ServerView } from "../../bindings/ServerView";
+import type { ToolView } from "../../bindings/ToolView";
+import { actions } from "../../state/actions";
+import { useStore } from "../../state/store";
+import type { Json } from "../../lib/schema";
+import { mainAction, statusOf } from "../../lib/views";
+import { Confirm } from "../shared/Modal";
 import { DoctorPanel } from "./Doctor";
-import { CallBlock } from "./Results";
-import { ToolList } from "./Tools";
-import { ToolModal } from "./ToolModal";
-import { ToolRunner } from "./ToolRunner";
-import { RunningCall } from "./ToolRunner";
+import { CallBlock } from "../tools/Results";
+import { ToolList } from "../tools/Tools";
+import { ToolModal } from "../tools/ToolModal";
+import { ToolRunner } from "../tools/ToolRunner";
+import { RunningCall } from "../tools/ToolRunner";
+import { ProtocolLogTab } from "../log/ProtocolLog";
+import { PromptsTab } from "../prompts/Prompts";
+import { ResourceLinkProvider } from "../resources/ResourceLinks";
+import { ResourcesTab } from "../resources/Resources";
+import { RootsTab } from "./Roots";
 
-type Tab = "tools" | "doctor" | "log";
+type Tab = "tools" | "resources" | "prompts" | "roots" | "doctor" | "log";
+
+const TAB_LABELS: Record<Tab, string> = { tools: "Tools", resources: "Resources", prompts: "Prompts", roots: "Roots", doctor: "Doctor", log: "Log" };
 
 export function ServerPanel({ server }: { server: ServerView }) {
   const [tab, setTab] = useState<Tab>("tools");
@@ -39,15 +46,20 @@ export function ServerPanel({ server }: { server: ServerView }) {
         </span>
       </header>
       <div className="tabs" role="tablist" aria-label="Server views">
-        {(["tools", "doctor", "log"] as Tab[]).map((t) => (
+        {(["tools", "resources", "prompts", "roots", "doctor", "log"] as Tab[]).map((t) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} className={tab === t ? "active" : ""} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
-            {t === "tools" ? "Tools" : t === "doctor" ? "Doctor" : "Log"}
+            {TAB_LABELS[t]}
           </button>
         ))}
       </div>
-      {tab === "tools" && <ToolsTab key={server.name} server={server} />}
+      <ResourceLinkProvider key={server.name} server={server.name}>
+        {tab === "tools" && <ToolsTab key={server.name} server={server} />}
+        {tab === "resources" && <ResourcesTab key={server.name} server={server} />}
+        {tab === "prompts" && <PromptsTab key={server.name} server={server} />}
+      </ResourceLinkProvider>
+      {tab === "roots" && <RootsTab key={server.name} server={server.name} />}
       {tab === "doctor" && <DoctorPanel key={server.name} server={server.name} />}
-      {tab === "log" && <LogTab server={server.name} />}
+      {tab === "log" && <ProtocolLogTab key={server.name} server={server.name} />}
     </section>
   );
 }
@@ -123,7 +135,7 @@ function ToolsTab({ server }: { server: ServerView }) {
             <p className="empty-title">This server has no tools</p>
           </div>
         )}
-        {toolList && toolList.length > 0 && <ToolList tools={toolList} onOpen={setModalTool} />}
+        {toolList && toolList.length > 0 && <ToolList tools={toolList.filter((t) => !t.ui?.appOnly)} onOpen={setModalTool} />}
       </div>
       <div className="results-col">
         {runner ? (
@@ -178,20 +190,5 @@ function ToolsTab({ server }: { server: ServerView }) {
         </Confirm>
       )}
     </div>
-  );
-}
-
-function LogTab({ server }: { server: string }) {
-  const lines = useStore((s) => s.logs[server]);
-  if (!lines || lines.length === 0) return <p className="muted empty">The server hasn't sent log messages.</p>;
-  return (
-    <ol className="log-lines mono small">
-      {lines.map((l, i) => (
-        <li key={i} className={`log-${l.level}`}>
-          <span className="muted">{new Date(l.at).toLocaleTimeString()}</span> <span className="log-level">{l.level}</span>
-          {l.logger && <span className="muted"> [{l.logger}]</span>} {typeof l.data === "string" ? l.data : JSON.stringify(l.data)}
-        </li>
-      ))}
-    </ol>
   );
 }

@@ -1,11 +1,11 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ExportPlanView } from "../bindings/ExportPlanView";
-import * as api from "../tauri/api";
+import type { ExportPlanView } from "../../bindings/ExportPlanView";
+import * as api from "../../tauri/api";
 import { UseInDialog } from "./UseInDialog";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 
 const DIFF = `--- /home/me/.config/Claude/claude_desktop_config.json
 +++ /home/me/.config/Claude/claude_desktop_config.json

@@ -2,11 +2,11 @@
 // app, sees exactly what would change in its config file (a diff, as plain text) and where,
 // then writes it or cancels. Nothing is written before "Write".
 import { useState } from "react";
-import type { ExportDone } from "../bindings/ExportDone";
-import type { ExportPlanView } from "../bindings/ExportPlanView";
-import type { ImportSource } from "../bindings/ImportSource";
-import * as api from "../tauri/api";
-import { Modal } from "./Modal";
+import type { ExportDone } from "../../bindings/ExportDone";
+import type { ExportPlanView } from "../../bindings/ExportPlanView";
+import type { ImportSource } from "../../bindings/ImportSource";
+import * as api from "../../tauri/api";
+import { Modal } from "../shared/Modal";
 
 const APPS: { id: ImportSource; label: string }[] = [
   { id: "claude", label: "Claude Desktop" },

@@ -1,11 +1,11 @@
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import * as api from "../tauri/api";
-import { initialState, store } from "../state/store";
+import * as api from "../../tauri/api";
+import { initialState, store } from "../../state/store";
 import { SettingsPanel } from "./Settings";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 
 const TYPO = "server `madgicx`: Latch does not know the key `auth.token_url` and ignores it — did you mean `auth.tokenUrl`?";
 

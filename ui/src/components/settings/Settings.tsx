@@ -1,16 +1,16 @@
 // Settings: the servers file as text (Save keeps the text when it doesn't parse and says
 // where), import from other apps, where tokens are kept, your companies' sign-ins, and updates.
 import { useEffect, useId, useState } from "react";
-import type { ImportReport } from "../bindings/ImportReport";
-import type { ImportSource } from "../bindings/ImportSource";
-import type { SettingsView } from "../bindings/SettingsView";
-import * as api from "../tauri/api";
-import { actions } from "../state/actions";
-import { store, upsertServer, useStore } from "../state/store";
-import { KeepInFileButton, NO_KEYCHAIN, START_KEYCHAIN } from "./KeychainConsent";
-import { OrgsCard } from "./orgs/OrgsCard";
+import type { ImportReport } from "../../bindings/ImportReport";
+import type { ImportSource } from "../../bindings/ImportSource";
+import type { SettingsView } from "../../bindings/SettingsView";
+import * as api from "../../tauri/api";
+import { actions } from "../../state/actions";
+import { store, upsertServer, useStore } from "../../state/store";
+import { KeepInFileButton, NO_KEYCHAIN, START_KEYCHAIN } from "../sign-in/KeychainConsent";
+import { OrgsCard } from "../sign-in/company/OrgsCard";
 import { UpdatesCard } from "./Updates";
-import { UseInDialog } from "./UseInDialog";
+import { UseInDialog } from "../servers/UseInDialog";
 
 const SOURCES: { id: ImportSource; label: string }[] = [
   { id: "claude", label: "Claude Desktop" },

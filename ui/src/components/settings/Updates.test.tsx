@@ -1,14 +1,14 @@
 import { act, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { UpdateView } from "../bindings/UpdateView";
-import * as api from "../tauri/api";
-import * as events from "../tauri/events";
-import { OpenLinkProvider } from "./OpenLink";
+import type { UpdateView } from "../../bindings/UpdateView";
+import * as api from "../../tauri/api";
+import * as events from "../../tauri/events";
+import { OpenLinkProvider } from "../shared/OpenLink";
 import { UpdatesCard } from "./Updates";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
-vi.mock("../tauri/events", () => ({ onUpdate: vi.fn() }));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/events", () => ({ onUpdate: vi.fn() }));
 
 const ui = () =>
   render(

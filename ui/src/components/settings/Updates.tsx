@@ -2,10 +2,10 @@
 // once its download verified against Latch's signing key), with "Check now", and "Install and
 // restart" where Latch can install it itself — otherwise the download link.
 import { useEffect, useState } from "react";
-import type { UpdateView } from "../bindings/UpdateView";
-import * as api from "../tauri/api";
-import { onUpdate } from "../tauri/events";
-import { ExternalLink } from "./OpenLink";
+import type { UpdateView } from "../../bindings/UpdateView";
+import * as api from "../../tauri/api";
+import { onUpdate } from "../../tauri/events";
+import { ExternalLink } from "../shared/OpenLink";
 
 export function UpdatesCard() {
   const [view, setView] = useState<UpdateView | null>(null);

@@ -1,12 +1,12 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import * as api from "../tauri/api";
+import * as api from "../../tauri/api";
 import { Markdown } from "./Markdown";
 import { OpenLinkProvider } from "./OpenLink";
-import { ContentItem, TextContent } from "./Results";
+import { ContentItem, TextContent } from "../tools/Results";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 
 const HOSTILE = [
   "<script>window.__pwned = 1</script>",

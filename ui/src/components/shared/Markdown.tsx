@@ -3,7 +3,7 @@
 // images only as data: URLs of PNG, JPEG, GIF or WebP.
 import { memo } from "react";
 import ReactMarkdown, { type Components, type UrlTransform } from "react-markdown";
-import { safeLinkUrl, safeMarkdownImage } from "../lib/safety";
+import { safeLinkUrl, safeMarkdownImage } from "../../lib/safety";
 import { ExternalLink } from "./OpenLink";
 
 export const urlTransform: UrlTransform = (url, key) => {

@@ -1,8 +1,8 @@
 // Opening a link from a server: always through a question that shows the whole URL, and only
 // for http(s). The shell's `open_external` hands it to the system browser.
 import { createContext, useCallback, useContext, useState, type ReactNode } from "react";
-import * as api from "../tauri/api";
-import { isWebUrl } from "../lib/safety";
+import * as api from "../../tauri/api";
+import { isWebUrl } from "../../lib/safety";
 import { Confirm } from "./Modal";
 
 type OpenLink = (url: string) => void;

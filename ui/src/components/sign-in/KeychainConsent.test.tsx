@@ -1,14 +1,14 @@
 import { act, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ServerView } from "../bindings/ServerView";
-import type { TokenStoreView } from "../bindings/TokenStoreView";
-import { actions } from "../state/actions";
-import { initialState, store } from "../state/store";
-import * as api from "../tauri/api";
+import type { ServerView } from "../../bindings/ServerView";
+import type { TokenStoreView } from "../../bindings/TokenStoreView";
+import { actions } from "../../state/actions";
+import { initialState, store } from "../../state/store";
+import * as api from "../../tauri/api";
 import { KeychainBanner, KeychainConsentDialog } from "./KeychainConsent";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 
 const noKeychain: TokenStoreView = { kind: "keychain", warning: "no keychain is running (Secret Service not found); …", needsConsent: true };
 const inFile: TokenStoreView = { kind: "file", warning: "no keychain is running; tokens are kept in ~/.config/latch/secrets.json, readable only by you", needsConsent: false };

@@ -2,9 +2,9 @@
 // banner at the top of the app offers a file only they can read (or starting the keychain),
 // and a sign-in tried before that offers the same choice instead of an error.
 import { useState } from "react";
-import { actions } from "../state/actions";
-import { useStore } from "../state/store";
-import { Modal } from "./Modal";
+import { actions } from "../../state/actions";
+import { useStore } from "../../state/store";
+import { Modal } from "../shared/Modal";
 
 export const NO_KEYCHAIN = "No keychain is running on this computer, so Latch can't keep your sign-ins safely.";
 export const START_KEYCHAIN = "start your keychain (GNOME Keyring / KWallet) and reopen Latch.";

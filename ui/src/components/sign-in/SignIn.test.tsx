@@ -1,14 +1,14 @@
 import { act, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import * as api from "../tauri/api";
-import { actions } from "../state/actions";
-import { initialState, store } from "../state/store";
-import { serverView } from "../test/fixtures";
-import { OpenLinkProvider } from "./OpenLink";
+import * as api from "../../tauri/api";
+import { actions } from "../../state/actions";
+import { initialState, store } from "../../state/store";
+import { serverView } from "../../test/fixtures";
+import { OpenLinkProvider } from "../shared/OpenLink";
 import { SignInWaiting } from "./SignIn";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 
 const LINK = "https://auth.example.com/authorize?client_id=latch&state=xyz";
 

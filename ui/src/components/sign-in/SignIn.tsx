@@ -1,14 +1,15 @@
 // Everything the person sees while signing in: the "waiting for your browser" dialog, the
 // device code, a server's request for input (elicitation), and new client credentials.
 import { useEffect, useId, useMemo, useState } from "react";
-import type { ServerView } from "../bindings/ServerView";
-import { actions } from "../state/actions";
-import { useStore, type ElicitationRequest } from "../state/store";
-import { defaultsFor, isObject, validate, type Json, type Schema } from "../lib/schema";
-import * as api from "../tauri/api";
-import { Modal } from "./Modal";
-import { ArgumentsEditor } from "./SchemaForm";
-import { ExternalLink, useOpenLink } from "./OpenLink";
+import type { ServerView } from "../../bindings/ServerView";
+import { actions } from "../../state/actions";
+import { useStore, type ElicitationRequest } from "../../state/store";
+import { defaultsFor, isObject, validate, type Json, type Schema } from "../../lib/schema";
+import * as api from "../../tauri/api";
+import { Modal } from "../shared/Modal";
+import { ArgumentsEditor } from "../tools/SchemaForm";
+import { ExternalLink, useOpenLink } from "../shared/OpenLink";
+import { ElicitationUrlDialog } from "../sampling/ElicitationUrl";
 
 /** Shown while a browser sign-in is under way. It says the browser opened only once the shell
  * said so; when no browser could be opened it shows the link to open by hand. */
@@ -150,6 +151,7 @@ export function DeviceCodeDialog() {
 export function ElicitationDialog() {
   const request = useStore((s) => s.elicitations[0]);
   if (!request) return null;
+  if (request.url) return <ElicitationUrlDialog key={request.id} request={{ ...request, url: request.url }} />;
   return <ElicitationForm key={request.id} request={request} />;
 }
 
@@ -158,7 +160,7 @@ function ElicitationForm({ request }: { request: ElicitationRequest }) {
   const [value, setValue] = useState<Json | undefined>(() => defaultsFor(schema, schema) ?? {});
   const [submitted, setSubmitted] = useState(false);
   const [rawError, setRawError] = useState<string | null>(null);
-  const errors = useMemo(() => (request.url ? {} : validate(schema, value ?? {})), [schema, value, request.url]);
+  const errors = useMemo(() => validate(schema, value ?? {}), [schema, value]);
   const answer = (action: "accept" | "decline" | "cancel") => {
     if (action === "accept") {
       setSubmitted(true);
@@ -189,13 +191,7 @@ function ElicitationForm({ request }: { request: ElicitationRequest }) {
     >
       <div className="stack">
         <p className="lead pre-wrap">{request.message}</p>
-        {request.url ? (
-          <p>
-            It wants you to open: <ExternalLink url={request.url}>{request.url}</ExternalLink>
-          </p>
-        ) : (
-          <ArgumentsEditor schema={schema} value={value} onChange={setValue} errors={errors} showAllErrors={submitted} onRawError={setRawError} />
-        )}
+        <ArgumentsEditor schema={schema} value={value} onChange={setValue} errors={errors} showAllErrors={submitted} onRawError={setRawError} />
       </div>
     </Modal>
   );

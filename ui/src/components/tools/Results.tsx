@@ -1,13 +1,15 @@
 // Tool calls as collapsible blocks, newest first: collapsed they say which tool, how it went
 // and how long it took; open they show the arguments and every piece of the result.
 import { memo, useState } from "react";
-import type { CallRecord } from "../bindings/CallRecord";
-import type { ContentView } from "../bindings/ContentView";
-import type { ToolResult } from "../bindings/ToolResult";
-import { audioDataUrl, imageDataUrl, looksLikeMarkdown } from "../lib/safety";
-import { formatMs, formatTime } from "../lib/views";
-import { Markdown } from "./Markdown";
-import { ExternalLink } from "./OpenLink";
+import type { CallRecord } from "../../bindings/CallRecord";
+import type { ContentView } from "../../bindings/ContentView";
+import type { ToolResult } from "../../bindings/ToolResult";
+import { audioDataUrl, imageDataUrl, looksLikeMarkdown } from "../../lib/safety";
+import { formatMs, formatTime } from "../../lib/views";
+import { Markdown } from "../shared/Markdown";
+import { ExternalLink } from "../shared/OpenLink";
+import { useResourceOpener } from "../resources/ResourceLinks";
+import { AppResult } from "../apps/AppResult";
 
 export type BlockStatus = "ok" | "error" | "cancelled";
 
@@ -57,6 +59,7 @@ export const CallBlock = memo(function CallBlock({
             </p>
           )}
           {record.result && <ResultView result={record.result} />}
+          {record.result && <AppResult record={record} />}
           {onRunAgain && (
             <div className="row">
               <button type="button" className="btn btn-secondary btn-small" onClick={() => onRunAgain(record)} data-testid="run-again">
@@ -157,21 +160,7 @@ export function ContentItem({ item, isError }: { item: ContentView; isError?: bo
       );
     }
     case "resourceLink":
-      return (
-        <div className="content-item resource-link">
-          <p className="content-kind">Link to a resource</p>
-          <p>
-            <strong>{item.title ?? item.name ?? item.uri}</strong>
-            {item.mimeType && <span className="muted small"> · {item.mimeType}</span>}
-          </p>
-          {item.description && <p className="small">{item.description}</p>}
-          <p className="small">
-            <ExternalLink url={item.uri} className="mono break">
-              {item.uri}
-            </ExternalLink>
-          </p>
-        </div>
-      );
+      return <ResourceLinkItem item={item} />;
     case "unknown":
     default:
       return (
@@ -181,4 +170,28 @@ export function ContentItem({ item, isError }: { item: ContentView; isError?: bo
         </div>
       );
   }
+}
+
+function ResourceLinkItem({ item }: { item: Extract<ContentView, { type: "resourceLink" }> }) {
+  const open = useResourceOpener();
+  return (
+    <div className="content-item resource-link">
+      <p className="content-kind">Link to a resource</p>
+      <p>
+        <strong>{item.title ?? item.name ?? item.uri}</strong>
+        {item.mimeType && <span className="muted small"> · {item.mimeType}</span>}
+      </p>
+      {item.description && <p className="small">{item.description}</p>}
+      <p className="small">
+        <ExternalLink url={item.uri} className="mono break">
+          {item.uri}
+        </ExternalLink>
+      </p>
+      {open && (
+        <button type="button" className="btn btn-secondary btn-small" onClick={() => open(item.uri, item.title ?? item.name)} data-testid="open-resource-link">
+          Open
+        </button>
+      )}
+    </div>
+  );
 }

@@ -1,8 +1,8 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { currentValue, FormHarness } from "../test/FormHarness";
-import { defaultsFor, resolveSchema, validate, type Schema } from "../lib/schema";
+import { currentValue, FormHarness } from "../../test/FormHarness";
+import { defaultsFor, resolveSchema, validate, type Schema } from "../../lib/schema";
 
 const value = () => currentValue(screen.getByTestId("value"));
 

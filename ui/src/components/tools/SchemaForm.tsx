@@ -12,7 +12,7 @@ import {
   type FieldErrors,
   type Json,
   type Schema,
-} from "../lib/schema";
+} from "../../lib/schema";
 
 type Path = (string | number)[];
 

@@ -1,7 +1,7 @@
 // A tool's full description, its input schema and its annotations.
-import type { ToolView } from "../bindings/ToolView";
-import { Markdown } from "./Markdown";
-import { Modal } from "./Modal";
+import type { ToolView } from "../../bindings/ToolView";
+import { Markdown } from "../shared/Markdown";
+import { Modal } from "../shared/Modal";
 import { ToolBadges, toolTitle } from "./Tools";
 
 const HINTS: { key: "readOnlyHint" | "destructiveHint" | "idempotentHint" | "openWorldHint"; label: string; yes: string; no: string }[] = [

@@ -1,13 +1,13 @@
 // Run one tool: the form from its input schema (or raw JSON), a confirmation first for tools
 // that say they are destructive, progress while it runs, and Cancel.
 import { useEffect, useMemo, useState } from "react";
-import type { ToolView } from "../bindings/ToolView";
-import type { JsonValue } from "../bindings/serde_json/JsonValue";
-import { actions, newCallId } from "../state/actions";
-import { useStore } from "../state/store";
-import { asSchema, defaultsFor, validate, type Json } from "../lib/schema";
+import type { ToolView } from "../../bindings/ToolView";
+import type { JsonValue } from "../../bindings/serde_json/JsonValue";
+import { actions, newCallId } from "../../state/actions";
+import { useStore } from "../../state/store";
+import { asSchema, defaultsFor, validate, type Json } from "../../lib/schema";
 import { ArgumentsEditor } from "./SchemaForm";
-import { Confirm } from "./Modal";
+import { Confirm } from "../shared/Modal";
 import { ToolBadges, toolTitle } from "./Tools";
 
 export type ToolRunnerProps = {

@@ -1,17 +1,17 @@
 import { fireEvent, render, screen, act } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ToolView } from "../bindings/ToolView";
-import type { CallRecord } from "../bindings/CallRecord";
-import * as api from "../tauri/api";
-import { initialState, store } from "../state/store";
+import type { ToolView } from "../../bindings/ToolView";
+import type { CallRecord } from "../../bindings/CallRecord";
+import * as api from "../../tauri/api";
+import { initialState, store } from "../../state/store";
 import { filterTools, indexTools, ToolList } from "./Tools";
 import { ToolModal } from "./ToolModal";
 import { ToolRunner } from "./ToolRunner";
 import { CallBlock } from "./Results";
-import { OpenLinkProvider } from "./OpenLink";
+import { OpenLinkProvider } from "../shared/OpenLink";
 
-vi.mock("../tauri/api", async (orig) => (await import("../test/apiMock")).mockApi(orig));
+vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 
 const tool = (name: string, description = "", patch: Partial<ToolView> = {}): ToolView => ({
   name,

@@ -2,9 +2,9 @@
 // cards that open the tool's description. A long list is windowed (lib/windowing.ts): only the
 // cards on or near the screen are in the DOM.
 import { memo, useId, useMemo, useState, type KeyboardEvent } from "react";
-import { plainText } from "../lib/views";
-import { useWindowedList } from "../lib/windowing";
-import type { ToolView } from "../bindings/ToolView";
+import { plainText } from "../../lib/views";
+import { useWindowedList } from "../../lib/windowing";
+import type { ToolView } from "../../bindings/ToolView";
 
 export type IndexedTool = { tool: ToolView; haystack: string };
 

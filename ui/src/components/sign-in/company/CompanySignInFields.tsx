@@ -3,7 +3,7 @@
 // the client ID (and secret) this server's sign-in server knows Latch by. It only fills the
 // form; the dialog writes `auth.org` and the core does the signing in.
 import { useId } from "react";
-import type { OrgView } from "../../bindings/OrgView";
+import type { OrgView } from "../../../bindings/OrgView";
 import { NEW_ORG, type CompanyForm, type NewOrgForm } from "./companyAuth";
 
 type Props = {

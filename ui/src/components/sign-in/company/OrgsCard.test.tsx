@@ -1,11 +1,11 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import * as api from "../../tauri/api";
+import * as api from "../../../tauri/api";
 import { OrgsCard } from "./OrgsCard";
 import { orgView } from "./testFixtures";
 
-vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
+vi.mock("../../../tauri/api", async (orig) => (await import("../../../test/apiMock")).mockApi(orig));
 
 describe("Settings' companies card", () => {
   beforeEach(() => {
@@ -101,7 +101,7 @@ describe("Settings' companies card", () => {
 
 describe("the waiting dialog of a company sign-in", () => {
   it("closes once the sign-in is over, since no server view ends it", async () => {
-    const { store, initialState } = await import("../../state/store");
+    const { store, initialState } = await import("../../../state/store");
     store.update(() => initialState());
     vi.mocked(api.orgs).mockReset().mockResolvedValue([orgView("acme", { servers: ["wiki"] })]);
     let finish: (v: unknown) => void = () => {};

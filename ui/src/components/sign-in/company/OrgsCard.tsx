@@ -3,8 +3,8 @@
 // (until when), and Sign in / Sign out / Remove. When a company session has ended and servers
 // use it, one "Sign in to your company" prompt stands for all of them.
 import { useCallback, useEffect, useId, useState } from "react";
-import type { OrgView } from "../../bindings/OrgView";
-import * as api from "../../tauri/api";
+import type { OrgView } from "../../../bindings/OrgView";
+import * as api from "../../../tauri/api";
 import { signInToCompany } from "./companySave";
 import { issuerProblem, newOrgInput, orgNameProblem, type NewOrgForm } from "./companyAuth";
 

@@ -2,8 +2,8 @@
 // (enterprise-managed authorization): `auth.org` naming the organisation, and — when the
 // company's admin gave one — the server's own client at its sign-in server. Also the checks
 // of the inline "Add your company…" form. Pure functions, so they are tested alone.
-import type { OrgInput } from "../../bindings/OrgInput";
-import type { JsonValue } from "../../bindings/serde_json/JsonValue";
+import type { OrgInput } from "../../../bindings/OrgInput";
+import type { JsonValue } from "../../../bindings/serde_json/JsonValue";
 
 type JsonObject = { [key: string]: JsonValue };
 

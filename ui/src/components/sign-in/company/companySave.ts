@@ -3,11 +3,11 @@
 // client secret in the keychain, and afterwards sign in — to the company first (the browser,
 // which also signs in every server of the company) when there is no company session yet, else
 // to this server alone (a token exchange, no browser).
-import type { JsonValue } from "../../bindings/serde_json/JsonValue";
-import type { OrgView } from "../../bindings/OrgView";
-import * as api from "../../tauri/api";
-import { actions } from "../../state/actions";
-import { store } from "../../state/store";
+import type { JsonValue } from "../../../bindings/serde_json/JsonValue";
+import type { OrgView } from "../../../bindings/OrgView";
+import * as api from "../../../tauri/api";
+import { actions } from "../../../state/actions";
+import { store } from "../../../state/store";
 import { NEW_ORG, companyAuth, newOrgInput, serverSecretName, type CompanyForm } from "./companyAuth";
 
 /** The organisation the form names (the one typed inline, once added). */
