@@ -14,6 +14,7 @@ mod prompts;
 mod resources;
 pub mod sse;
 mod stdio;
+mod tasks;
 pub mod tap;
 
 use std::{

@@ -2,7 +2,8 @@
 //! runs with a timeout that every progress notification resets, reports progress to the caller
 //! and on the event bus, and can be cancelled (the server gets `notifications/cancelled`).
 //! A call that may have reached the server is never sent again by Latch — except as the
-//! protocol's next round when the server answered that it needs input (`input_required`).
+//! protocol's next round when the server answered that it needs input (`input_required`), and
+//! as a task when the server refused it, unrun, because the tool runs only as one ([`super::tasks`]).
 
 use std::{sync::Arc, sync::atomic::Ordering, time::Duration};
 
@@ -281,7 +282,7 @@ impl Connection {
             shared: self.shared.clone(),
         };
         let call_id = self.next_call_id.fetch_add(1, Ordering::Relaxed) + 1;
-        input_required::drive(&handler, &options.cancel, MAX_ROUNDS, |next| {
+        let direct = input_required::drive(&handler, &options.cancel, MAX_ROUNDS, |next| {
             let arguments = arguments.clone();
             let options = &options;
             async move {
@@ -291,7 +292,12 @@ impl Connection {
                 .await
             }
         })
-        .await
+        .await;
+        // A tool that runs only as a task refuses a plain call without running it.
+        if super::tasks::needs_task(&direct) {
+            return self.call_as_task(call_id, tool, arguments, &options).await;
+        }
+        direct
     }
 
     /// Run `request`; when the server refuses it for want of a sign-in (401) or of scopes

@@ -1,0 +1,179 @@
+//! Tasks against the real `@modelcontextprotocol/server-everything` over Streamable HTTP (it
+//! speaks the 2025-11-25 `tasks` capability): a tool that runs only as a task (`simulate-research-query`) is followed through `tasks/get` to its result, its
+//! statuses shown as the call's progress; a task that asks for input mid-way gets the
+//! person's answer; and Ctrl-C on a running task cancels it on the server (`tasks/cancel`).
+
+mod common;
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    path::Path,
+    process::Stdio,
+};
+
+use common::{Everything, Mode, latch_home, latch_json, latch_ok};
+
+fn with_everything(test: impl FnOnce(&Path, &Everything)) {
+    let server = Everything::start(Mode::StreamableHttp);
+    let home = latch_home();
+    latch_ok(
+        home.path(),
+        &["servers", "add", "everything", &server.url()],
+    );
+    test(home.path(), &server);
+    drop(server);
+}
+
+/// `latch ARGS` under a pseudo-terminal (`script`), with `typed` as what the person types;
+/// what the terminal showed.
+#[cfg(unix)]
+fn at_a_terminal(home: &Path, args: &str, typed: &str) -> String {
+    let latch = assert_cmd::cargo::cargo_bin("latch");
+    let line = format!("'{}' {args}", latch.display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("LATCH_HOME", home)
+        .env("LATCH_TOKEN_STORE", "file")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script(1) runs (util-linux)");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(typed.as_bytes())
+        .expect("typed");
+    let output = child.wait_with_output().expect("script ends");
+    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{screen}");
+    screen
+}
+
+#[test]
+fn the_task_tool_is_listed_and_the_tools_needing_task_augmented_answers_are_not() {
+    with_everything(|home, _| {
+        let tools = latch_json(home, &["tools", "everything", "--json"]);
+        let names: Vec<&str> = tools
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"simulate-research-query"), "{names:?}");
+        // Latch does not announce `tasks.requests` (it cannot answer task-augmented), so the
+        // server keeps these two to itself rather than being promised what Latch won't do.
+        for tool in [
+            "trigger-sampling-request-async",
+            "trigger-elicitation-request-async",
+        ] {
+            assert!(!names.contains(&tool), "{tool} listed: {names:?}");
+        }
+    });
+}
+
+#[test]
+fn a_task_tool_is_followed_to_its_result() {
+    with_everything(|home, _| {
+        let output = common::latch_run(
+            home,
+            &[
+                "call",
+                "everything",
+                "simulate-research-query",
+                "topic=rust tasks",
+                "--json",
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}\n{stderr}");
+        let result: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        assert_eq!(result["isError"], false, "{result}");
+        let text = result["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains("# Research Report: rust tasks"), "{text}");
+        assert!(text.contains("Stage 4: Generating report"), "{text}");
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn a_task_that_needs_input_gets_the_persons_answer() {
+    with_everything(|home, _| {
+        // The ambiguous query asks which interpretation is meant (choice 2: historical).
+        let screen = at_a_terminal(
+            home,
+            "call everything simulate-research-query 'topic=the web' ambiguous=true",
+            "2\n",
+        );
+        // The task's statuses show on the progress line while it runs.
+        assert!(screen.contains("working: Gathering sources"), "{screen}");
+        assert!(
+            screen.contains("could have multiple interpretations"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("Research Report: the web (historical)"),
+            "{screen}"
+        );
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_a_running_task_on_the_server() {
+    with_everything(|home, _| {
+        let latch = assert_cmd::cargo::cargo_bin("latch");
+        let mut child = std::process::Command::new(latch)
+            .args([
+                "call",
+                "everything",
+                "simulate-research-query",
+                "topic=to be cancelled",
+            ])
+            .env("LATCH_HOME", home)
+            .env("LATCH_TOKEN_STORE", "file")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Once Latch follows the task, interrupt it.
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            let n = stderr.read_line(&mut line).unwrap();
+            assert!(n > 0, "latch ended before the task ran: {seen}");
+            seen.push_str(&line);
+            if line.contains("runs as a task on the server") {
+                break;
+            }
+        }
+        let pid = child.id().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        let status = child.wait().unwrap();
+        let stderr = format!("{seen}{rest}");
+        assert!(!status.success(), "{stderr}");
+        // The server answered `tasks/cancel` with the task, now cancelled.
+        assert!(
+            stderr.contains("status=\"cancelled\"") || stderr.contains("status=cancelled"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("cancelled; the server was told to stop"),
+            "{stderr}"
+        );
+    });
+}
