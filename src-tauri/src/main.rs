@@ -40,6 +40,9 @@ fn main() {
             Some(vec![HIDDEN_ARG]),
         ))
         .plugin(tauri_plugin_updater::Builder::new().build())
+        // System file dialogs: the Roots folder picker and the save dialogs (capability allows
+        // only open and save).
+        .plugin(tauri_plugin_dialog::init())
         .register_asynchronous_uri_scheme_protocol(apps::SCHEME, apps::serve)
         .setup(|app| {
             // The window starts hidden (tauri.conf.json) and shows unless started at login.

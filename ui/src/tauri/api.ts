@@ -1,6 +1,8 @@
 // The only place that calls into the Tauri shell: one typed function per command of
-// docs/APP-IPC.md. Everything else imports from here, so tests can mock this module.
+// docs/APP-IPC.md, and the system file dialogs (dialog.ts). Everything else imports from
+// here, so tests can mock this module.
 import { invoke } from "@tauri-apps/api/core";
+export { chooseFolder, chooseSavePath } from "./dialog";
 import type { ProtocolEntry } from "../bindings/ProtocolEntry";
 import type { AppError } from "../bindings/AppError";
 import type { AppView } from "../bindings/AppView";

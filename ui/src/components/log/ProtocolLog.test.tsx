@@ -5,7 +5,7 @@ import type { ProtocolEntry } from "../../bindings/ProtocolEntry";
 import { applyEvent, initialState, store } from "../../state/store";
 import * as api from "../../tauri/api";
 import * as events from "../../tauri/events";
-import { MAX_ROWS, ProtocolLogTab, rowsOf } from "./ProtocolLog";
+import { logFileName, MAX_ROWS, ProtocolLogTab, rowsOf } from "./ProtocolLog";
 
 vi.mock("../../tauri/api", async (orig) => (await import("../../test/apiMock")).mockApi(orig));
 vi.mock("../../tauri/events", () => ({ onProtocolEntry: vi.fn(), onAppEvent: vi.fn() }));
@@ -63,7 +63,7 @@ let live: ((entry: ProtocolEntry) => void) | null = null;
 
 beforeEach(() => {
   store.update(() => initialState());
-  for (const f of [api.protocolLog, api.logLevel, api.setLogLevel, api.exportProtocolLog, api.clearProtocolLog]) vi.mocked(f).mockReset();
+  for (const f of [api.protocolLog, api.logLevel, api.setLogLevel, api.exportProtocolLog, api.clearProtocolLog, api.chooseSavePath, api.settings]) vi.mocked(f).mockReset();
   vi.mocked(api.protocolLog).mockResolvedValue([request, response, exchange, failed]);
   vi.mocked(api.logLevel).mockResolvedValue(null);
   vi.mocked(events.onProtocolEntry).mockImplementation(async (_server, handler) => {
@@ -133,7 +133,7 @@ describe("the Log tab", () => {
     expect(await screen.findByRole("status")).toHaveTextContent("from “error” up");
 
     await user.type(screen.getByLabelText("Export to"), "/tmp/log.json");
-    await user.click(screen.getByRole("button", { name: "Export JSON" }));
+    await user.click(screen.getByRole("button", { name: "Export" }));
     expect(api.exportProtocolLog).toHaveBeenCalledWith("everything", "/tmp/log.json");
     expect(await screen.findByText("Wrote 5 entries to /tmp/log.json.")).toBeInTheDocument();
 
@@ -151,5 +151,34 @@ describe("the Log tab", () => {
     expect(screen.getByTestId("log-count")).toHaveTextContent(`the newest ${MAX_ROWS} of 2000`);
     expect(screen.queryByText("m1")).not.toBeInTheDocument();
     expect(rowsOf(many, [], "all", "m1999", false)).toHaveLength(1);
+  });
+
+  it("exports through the system save dialog, suggesting a name for the server's log", async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.exportProtocolLog).mockResolvedValue(4);
+    vi.mocked(api.chooseSavePath).mockResolvedValue("/home/ada/everything-log.json");
+    vi.mocked(api.settings).mockResolvedValue({ configPath: "/home/ada/.config/latch/servers.json" } as never);
+    render(<ProtocolLogTab server="everything" />);
+    await screen.findByText("tools/call");
+    await user.click(screen.getByRole("button", { name: "Export JSON…" }));
+    expect(api.chooseSavePath).toHaveBeenCalledWith("/home/ada/Downloads/everything-protocol-log.json", expect.any(String));
+    expect(api.exportProtocolLog).toHaveBeenCalledWith("everything", "/home/ada/everything-log.json");
+    expect(await screen.findByText("Wrote 4 entries to /home/ada/everything-log.json.")).toBeInTheDocument();
+    expect(screen.getByLabelText("Export to")).toHaveValue("/home/ada/everything-log.json");
+    expect(logFileName("my server/../x")).toBe("my_server_.._x-protocol-log.json");
+  });
+
+  it("changes nothing and says nothing when the save dialog is cancelled", async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.chooseSavePath).mockResolvedValue(null);
+    render(<ProtocolLogTab server="everything" />);
+    await screen.findByText("tools/call");
+    await user.type(screen.getByLabelText("Export to"), "/tmp/typed.json");
+    await user.click(screen.getByRole("button", { name: "Export JSON…" }));
+    expect(api.chooseSavePath).toHaveBeenCalledWith("/tmp/typed.json", expect.any(String));
+    expect(api.exportProtocolLog).not.toHaveBeenCalled();
+    expect(screen.getByLabelText("Export to")).toHaveValue("/tmp/typed.json");
+    expect(screen.queryByRole("status")).toBeNull();
+    expect(screen.queryByRole("alert")).toBeNull();
   });
 });

@@ -2,10 +2,11 @@
 // (time, direction, method or status, size, latency), new ones live; a row opens its JSON or
 // its headers (secrets come already shown as "[redacted]" from the core). Filters by kind, by
 // text and to errors only; the server's own log messages with their level, and the level
-// setting; "Export JSON" to a path and "Clear". At most MAX_ROWS rows are drawn, so the 2,000
-// entries a server keeps stay fast.
+// setting; "Export JSON…" through the system save dialog (or "Export" to a typed path) and
+// "Clear". At most MAX_ROWS rows are drawn, so the 2,000 entries a server keeps stay fast.
 import { useEffect, useMemo, useState } from "react";
 import type { ProtocolEntry } from "../../bindings/ProtocolEntry";
+import { inDownloads } from "../../lib/downloads";
 import { useStore, type ServerLogLine } from "../../state/store";
 import * as api from "../../tauri/api";
 import { onProtocolEntry } from "../../tauri/events";
@@ -44,6 +45,12 @@ export function rowsOf(entries: ProtocolEntry[], lines: ServerLogLine[], show: S
     });
   }
   return rows.sort((a, b) => a.at - b.at);
+}
+
+/** The name the export's save dialog suggests: `<server>-protocol-log.json`, safe as a file name. */
+export function logFileName(server: string): string {
+  const safe = server.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "");
+  return `${safe || "server"}-protocol-log.json`;
 }
 
 export function sizeText(bytes: number): string {
@@ -103,11 +110,26 @@ export function ProtocolLogTab({ server }: { server: string }) {
       (e) => setNote({ kind: "error", text: api.toAppError(e).message }),
     );
   };
-  const exportLog = () => {
-    api.exportProtocolLog(server, path.trim()).then(
-      (n) => setNote({ kind: "ok", text: `Wrote ${n} ${n === 1 ? "entry" : "entries"} to ${path.trim()}.` }),
+  const exportLog = (to: string = path.trim()) => {
+    api.exportProtocolLog(server, to).then(
+      (n) => setNote({ kind: "ok", text: `Wrote ${n} ${n === 1 ? "entry" : "entries"} to ${to}.` }),
       (e) => setNote({ kind: "error", text: api.toAppError(e).message }),
     );
+  };
+  // "Export JSON…": the system save dialog, suggesting the typed path or a name for this
+  // server's log in Downloads; cancelled, nothing changes and nothing is said.
+  const exportAs = async () => {
+    let picked: string | null;
+    try {
+      const configPath = path.trim() ? null : (await api.settings().catch(() => null))?.configPath;
+      picked = await api.chooseSavePath(path.trim() || inDownloads(logFileName(server), configPath), `Export the protocol log of ${server}`);
+    } catch (e) {
+      setNote({ kind: "error", text: `The save dialog did not open: ${api.toAppError(e).message} Type a path and press Export instead.` });
+      return;
+    }
+    if (!picked) return;
+    setPath(picked);
+    exportLog(picked);
   };
   const clear = () => {
     api.clearProtocolLog(server).then(
@@ -153,8 +175,11 @@ export function ProtocolLogTab({ server }: { server: string }) {
       </div>
       <div className="log-toolbar">
         <input className="path" type="text" placeholder="/path/to/log.json" aria-label="Export to" value={path} onChange={(e) => setPath(e.target.value)} />
-        <button type="button" className="btn btn-secondary btn-small" disabled={!path.trim()} onClick={exportLog}>
-          Export JSON
+        <button type="button" className="btn btn-secondary btn-small" disabled={!path.trim()} onClick={() => exportLog()}>
+          Export
+        </button>
+        <button type="button" className="btn btn-secondary btn-small" onClick={() => void exportAs()}>
+          Export JSON…
         </button>
         <button type="button" className="btn btn-secondary btn-small" disabled={entries.length === 0} onClick={clear}>
           Clear

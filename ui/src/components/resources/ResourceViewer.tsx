@@ -1,11 +1,13 @@
 // One resource read and shown: JSON pretty-printed and highlighted, markdown rendered through
 // the safe Markdown component (or shown as source), other text as text, PNG/JPEG/GIF/WebP
-// images shown, anything else offered as a file to save. "Follow updates" subscribes to the
+// images shown, anything else offered as a file to save ("Save…" opens the system save
+// dialog; a typed path with "Save" is the fallback). "Follow updates" subscribes to the
 // resource and reads it again each time the server says it changed.
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import type { AppError } from "../../bindings/AppError";
 import type { ResourceContents } from "../../bindings/ResourceContents";
 import type { ResourceRead } from "../../bindings/ResourceRead";
+import { inDownloads } from "../../lib/downloads";
 import { imageDataUrl, looksLikeMarkdown } from "../../lib/safety";
 import * as api from "../../tauri/api";
 import { onAppEvent } from "../../tauri/events";
@@ -71,9 +73,8 @@ function decodeURIComponentSafe(s: string): string {
 
 /** Where "Save" writes by default: the Downloads folder of the home the config lives in. */
 export function defaultSavePath(uri: string, configPath: string | null): string {
-  const home = configPath ? /^(\/home\/[^/]+|\/Users\/[^/]+|\/root|[A-Za-z]:\\Users\\[^\\]+)/.exec(configPath)?.[1] : undefined;
-  const sep = home && home.includes("\\") ? "\\" : "/";
-  return `${home ?? "~"}${sep}Downloads${sep}${fileNameFor(uri)}`;
+  const path = inDownloads(fileNameFor(uri), configPath);
+  return path === fileNameFor(uri) ? `~/Downloads/${path}` : path;
 }
 
 function timeOfDay(d: Date): string {
@@ -267,15 +268,28 @@ function SaveForm({ server, uri }: { server: string; uri: string }) {
       live = false;
     };
   }, [uri]);
-  const save = async () => {
-    if (!path) return;
+  const save = async (to: string | null = path) => {
+    if (!to) return;
     setState({ status: "saving" });
     try {
-      const bytes = await api.saveResource(server, uri, path);
-      setState({ status: "saved", bytes: Number(bytes), path });
+      const bytes = await api.saveResource(server, uri, to);
+      setState({ status: "saved", bytes: Number(bytes), path: to });
     } catch (e) {
       setState({ status: "error", message: (e as AppError).message });
     }
+  };
+  // "Save…": the system save dialog, starting at the path shown; cancelled, nothing changes.
+  const saveAs = async () => {
+    let picked: string | null;
+    try {
+      picked = await api.chooseSavePath(path && !path.startsWith("~") ? path : fileNameFor(uri), `Save ${fileNameFor(uri)}`);
+    } catch (e) {
+      setState({ status: "error", message: `The save dialog did not open: ${api.toAppError(e).message} Type a path and press Save instead.` });
+      return;
+    }
+    if (!picked) return;
+    setPath(picked);
+    await save(picked);
   };
   return (
     <form
@@ -291,7 +305,10 @@ function SaveForm({ server, uri }: { server: string; uri: string }) {
       <div className="row">
         <input id={`save-${uri}`} type="text" className="mono" value={path ?? ""} onChange={(e) => setPath(e.target.value)} spellCheck={false} data-testid="resource-save-path" />
         <button type="submit" className="btn btn-secondary btn-small" disabled={!path || state.status === "saving"} data-testid="resource-save">
-          {state.status === "saving" ? "Saving…" : "Save…"}
+          {state.status === "saving" ? "Saving…" : "Save"}
+        </button>
+        <button type="button" className="btn btn-secondary btn-small" disabled={state.status === "saving"} onClick={() => void saveAs()} data-testid="resource-save-as">
+          Save…
         </button>
       </div>
       {state.status === "saved" && (

@@ -34,7 +34,7 @@ const text = (uri: string, body: string, mimeType = "text/plain"): ResourceRead 
 
 beforeEach(() => {
   events.handlers = [];
-  for (const f of [api.listResources, api.readResource, api.complete, api.subscribeResource, api.unsubscribeResource, api.saveResource, api.settings]) vi.mocked(f).mockReset();
+  for (const f of [api.listResources, api.readResource, api.complete, api.subscribeResource, api.unsubscribeResource, api.saveResource, api.settings, api.chooseSavePath]) vi.mocked(f).mockReset();
   vi.mocked(api.settings).mockResolvedValue({ configPath: "/home/ada/.config/latch/config.json" } as never);
   vi.mocked(api.subscribeResource).mockResolvedValue(undefined as never);
   vi.mocked(api.unsubscribeResource).mockResolvedValue(undefined as never);
@@ -64,6 +64,7 @@ describe("URI templates", () => {
     expect(fileNameFor("demo://")).toBe("resource");
     expect(defaultSavePath("x://a/b.bin", "/home/ada/.config/latch/config.json")).toBe("/home/ada/Downloads/b.bin");
     expect(defaultSavePath("x://a/b.bin", "C:\\Users\\ada\\AppData\\latch\\config.json")).toBe("C:\\Users\\ada\\Downloads\\b.bin");
+    expect(defaultSavePath("x://a/b.bin", "/etc/latch/config.json")).toBe("~/Downloads/b.bin");
   });
 });
 
@@ -124,6 +125,28 @@ describe("the Resources tab", () => {
     await user.click(screen.getByTestId("resource-save"));
     expect(api.saveResource).toHaveBeenCalledWith("everything", "demo://c.bin", "/tmp/out.bin");
     expect(await screen.findByRole("status")).toHaveTextContent("Saved 4 bytes to /tmp/out.bin.");
+  });
+
+  it("saves binary data where the system save dialog says, and nowhere when it is cancelled", async () => {
+    vi.mocked(api.readResource).mockResolvedValue({ contents: [{ uri: "demo://c.bin", mimeType: "application/octet-stream", blob: btoa("\u0000\u0001\u0002") }] });
+    vi.mocked(api.saveResource).mockResolvedValue(3 as never);
+    vi.mocked(api.chooseSavePath).mockResolvedValueOnce(null).mockResolvedValueOnce("/home/ada/Desktop/c.bin");
+    const user = userEvent.setup();
+    render(<ResourceViewer server="everything" uri="demo://c.bin" />);
+    const path = await screen.findByTestId("resource-save-path");
+    await waitFor(() => expect(path).toHaveValue("/home/ada/Downloads/c.bin"));
+
+    await user.click(screen.getByRole("button", { name: "Save…" }));
+    expect(api.chooseSavePath).toHaveBeenLastCalledWith("/home/ada/Downloads/c.bin", expect.any(String));
+    expect(api.saveResource).not.toHaveBeenCalled();
+    expect(path).toHaveValue("/home/ada/Downloads/c.bin");
+    expect(screen.queryByRole("status")).toBeNull();
+    expect(screen.queryByRole("alert")).toBeNull();
+
+    await user.click(screen.getByRole("button", { name: "Save…" }));
+    expect(api.saveResource).toHaveBeenCalledWith("everything", "demo://c.bin", "/home/ada/Desktop/c.bin");
+    expect(await screen.findByRole("status")).toHaveTextContent("Saved 3 bytes to /home/ada/Desktop/c.bin.");
+    expect(path).toHaveValue("/home/ada/Desktop/c.bin");
   });
 
   it("says in one line when a read fails, and when the server offers nothing", async () => {

@@ -10,6 +10,45 @@ describe("the Roots tab", () => {
   beforeEach(() => {
     vi.mocked(api.roots).mockReset();
     vi.mocked(api.setRoots).mockReset();
+    vi.mocked(api.chooseFolder).mockReset();
+  });
+
+  it("adds the folder picked in the system folder picker", async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.roots).mockResolvedValue(["/home/ada/project"]);
+    vi.mocked(api.setRoots).mockImplementation(async (_name, paths) => paths);
+    vi.mocked(api.chooseFolder).mockResolvedValue("/home/ada/notes");
+    render(<RootsTab server="everything" />);
+    await user.click(await screen.findByRole("button", { name: "Add folder…" }));
+    expect(api.chooseFolder).toHaveBeenCalledTimes(1);
+    expect(api.setRoots).toHaveBeenCalledWith("everything", ["/home/ada/project", "/home/ada/notes"]);
+    expect(await screen.findByText("/home/ada/notes")).toBeTruthy();
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("changes nothing and says nothing when the folder picker is cancelled", async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.roots).mockResolvedValue(["/home/ada/project"]);
+    vi.mocked(api.chooseFolder).mockResolvedValue(null);
+    render(<RootsTab server="everything" />);
+    await user.click(await screen.findByTestId("roots-choose"));
+    expect(api.chooseFolder).toHaveBeenCalledTimes(1);
+    expect(api.setRoots).not.toHaveBeenCalled();
+    expect(screen.getByText("/home/ada/project")).toBeTruthy();
+    expect(screen.getAllByRole("listitem")).toHaveLength(1);
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("shows Latch's reason when the picked folder is refused", async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.roots).mockResolvedValue([]);
+    vi.mocked(api.chooseFolder).mockResolvedValue("/mnt/gone");
+    vi.mocked(api.setRoots).mockRejectedValue({ kind: "roots", message: "There is no folder at /mnt/gone." });
+    render(<RootsTab server="everything" />);
+    await user.click(await screen.findByTestId("roots-choose"));
+    expect(api.setRoots).toHaveBeenCalledWith("everything", ["/mnt/gone"]);
+    expect((await screen.findByTestId("roots-error")).textContent).toBe("There is no folder at /mnt/gone.");
+    expect(screen.getByTestId("roots-empty")).toBeTruthy();
   });
 
   it("lists the server's folders, adds one by path and removes one", async () => {

@@ -1,8 +1,9 @@
 // The server panel's Roots tab: the folders this server may see when it asks its client for
 // roots (MCP `roots/list`). They are kept in the server's entry of the servers file, so the
 // CLI and the bridge offer the same ones; a connected 2025-era server is told when they
-// change. A folder is added by its full path (Latch checks it exists and is a folder);
-// there is no system folder picker in the app yet.
+// change. "Add folder…" opens the system folder picker; a full path can also be typed (the
+// fallback, and what the E2E tests drive). Either way Latch checks it exists and is a folder.
+// A cancelled picker changes nothing and says nothing.
 import { useEffect, useId, useState } from "react";
 import * as api from "../../tauri/api";
 import "../sampling/sampling.css";
@@ -49,6 +50,19 @@ export function RootsTab({ server }: { server: string }) {
     if (await save([...(roots ?? []), folder])) setPath("");
   };
 
+  const choose = async () => {
+    let folder: string | null;
+    try {
+      folder = await api.chooseFolder(`Choose a folder ${server} may see`);
+    } catch (e) {
+      setError(`The folder picker did not open: ${api.toAppError(e).message} Type the folder's full path instead.`);
+      return;
+    }
+    if (!folder) return;
+    setError(null);
+    await save([...(roots ?? []), folder]);
+  };
+
   if (loadError) {
     return (
       <p className="field-error" role="alert">
@@ -78,6 +92,11 @@ export function RootsTab({ server }: { server: string }) {
           ))}
         </ul>
       )}
+      <div className="roots-choose">
+        <button type="button" className="btn btn-secondary" disabled={busy} onClick={() => void choose()} data-testid="roots-choose">
+          Add folder…
+        </button>
+      </div>
       <form
         className="field"
         onSubmit={(e) => {
@@ -86,7 +105,7 @@ export function RootsTab({ server }: { server: string }) {
         }}
       >
         <label className="field-label" htmlFor={inputId}>
-          Add a folder
+          Or type a folder's full path
         </label>
         <div className="roots-add">
           <input
