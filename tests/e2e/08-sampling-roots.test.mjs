@@ -1,6 +1,6 @@
 // What server-everything asks of its client, answered by hand in the real webview: the app
-// announces sampling, roots and elicitation (form and URL), so the server offers 17 of its 19
-// tools (the other two need task-augmented requests); trigger-sampling-request's question is
+// announces sampling, roots and elicitation (form and URL), and takes sampling and elicitation
+// as tasks, so the server offers all 19 of its tools; trigger-sampling-request's question is
 // answered in the sampling dialog and the reply comes back in the tool's result; a folder added
 // in the Roots tab reaches the server (roots/list_changed, then roots/list) and
 // get-roots-list shows it; a form elicitation is answered; a URL elicitation shows the page's
@@ -51,13 +51,13 @@ async function run(tool, fields = {}) {
   return before;
 }
 
-test("with sampling, roots and elicitation the server offers 17 of its 19 tools", { timeout: 60_000 }, async () => {
-  const names = await waitForTools(browser, 17);
-  for (const tool of ["trigger-sampling-request", "get-roots-list", "trigger-elicitation-request", "trigger-url-elicitation", "simulate-research-query"]) {
+test("with sampling, roots, elicitation and tasks the server offers all 19 of its tools", { timeout: 60_000 }, async () => {
+  const names = await waitForTools(browser, 19);
+  for (const tool of ["trigger-sampling-request", "get-roots-list", "trigger-elicitation-request", "trigger-url-elicitation", "simulate-research-query", "trigger-sampling-request-async", "trigger-elicitation-request-async"]) {
     assert.ok(names.includes(tool), `${tool} is listed (tools: ${names.join(", ")})`);
   }
-  assert.equal(names.length, 17, `17 tools (tools: ${names.join(", ")})`);
-  await waitForText(browser, tid("tool-count"), /^17 tools/);
+  assert.equal(names.length, 19, `19 tools (tools: ${names.join(", ")})`);
+  await waitForText(browser, tid("tool-count"), /^19 tools/);
 });
 
 test("a sampling request is answered by hand and the reply reaches the tool's result", { timeout: 120_000 }, async () => {

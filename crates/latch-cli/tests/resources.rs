@@ -265,12 +265,14 @@ fn tools_lists_what_a_client_answering_sampling_roots_and_elicitation_gets() {
             "trigger-url-elicitation",
             "trigger-sampling-request",
             "simulate-research-query",
+            "trigger-sampling-request-async",
+            "trigger-elicitation-request-async",
         ] {
             assert!(names.contains(&conditional), "{conditional} in {names:?}");
         }
-        // 12 always, those 5, and not the two that need the client to run sampling and
-        // elicitation as tasks (`tasks.requests`), which Latch does not announce.
-        assert_eq!(names.len(), 17, "{names:?}");
+        // 12 always and those 7 (the last two need the client to run sampling and
+        // elicitation as tasks, `tasks.requests`, which Latch announces).
+        assert_eq!(names.len(), 19, "{names:?}");
     });
 }
 

@@ -2,6 +2,9 @@
 //! speaks the 2025-11-25 `tasks` capability): a tool that runs only as a task (`simulate-research-query`) is followed through `tasks/get` to its result, its
 //! statuses shown as the call's progress; a task that asks for input mid-way gets the
 //! person's answer; and Ctrl-C on a running task cancels it on the server (`tasks/cancel`).
+//! The other way round: Latch runs the server's sampling and elicitation requests as tasks
+//! (`tasks.requests`), so all 19 tools are offered and the two `-async` ones go through the
+//! task path (a task created, polled, its result fetched).
 
 mod common;
 
@@ -53,7 +56,7 @@ fn at_a_terminal(home: &Path, args: &str, typed: &str) -> String {
 }
 
 #[test]
-fn the_task_tool_is_listed_and_the_tools_needing_task_augmented_answers_are_not() {
+fn all_19_tools_are_listed_with_those_needing_task_augmented_answers() {
     with_everything(|home, _| {
         let tools = latch_json(home, &["tools", "everything", "--json"]);
         let names: Vec<&str> = tools
@@ -62,15 +65,64 @@ fn the_task_tool_is_listed_and_the_tools_needing_task_augmented_answers_are_not(
             .iter()
             .map(|t| t["name"].as_str().unwrap())
             .collect();
-        assert!(names.contains(&"simulate-research-query"), "{names:?}");
-        // Latch does not announce `tasks.requests` (it cannot answer task-augmented), so the
-        // server keeps these two to itself rather than being promised what Latch won't do.
+        // Latch announces `tasks.requests` (it runs sampling and elicitation as tasks), so
+        // the server offers these two as well: all 19.
         for tool in [
+            "simulate-research-query",
             "trigger-sampling-request-async",
             "trigger-elicitation-request-async",
         ] {
-            assert!(!names.contains(&tool), "{tool} listed: {names:?}");
+            assert!(names.contains(&tool), "{tool} not listed: {names:?}");
         }
+        assert_eq!(names.len(), 19, "{names:?}");
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn a_sampling_request_run_as_a_task_gets_the_persons_reply() {
+    with_everything(|home, _| {
+        // The model reply: one line, then an empty line to end it.
+        let screen = at_a_terminal(
+            home,
+            "call everything trigger-sampling-request-async 'prompt=Say hi'",
+            "Hi from the person\n\n",
+        );
+        assert!(
+            screen.contains("Say hi"),
+            "the question was shown: {screen}"
+        );
+        // The server went through the task path (a task created, polled, its result
+        // fetched), not the plain answer it marks "[SYNC]".
+        assert!(!screen.contains("[SYNC]"), "{screen}");
+        assert!(
+            screen.contains("[COMPLETED] Async sampling completed!"),
+            "{screen}"
+        );
+        assert!(screen.contains("Task created: latch-"), "{screen}");
+        assert!(screen.contains("Hi from the person"), "{screen}");
+        assert!(!screen.contains("dev.latch/task"), "{screen}");
+    });
+}
+
+#[test]
+fn an_elicitation_run_as_a_task_is_declined_with_no_input() {
+    with_everything(|home, _| {
+        let output = common::latch_run(
+            home,
+            &[
+                "call",
+                "everything",
+                "trigger-elicitation-request-async",
+                "--no-input",
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(!stdout.contains("[SYNC]"), "{stdout}");
+        assert!(stdout.contains("Task created: latch-"), "{stdout}");
+        assert!(stdout.contains("[DECLINED]"), "{stdout}");
     });
 }
 

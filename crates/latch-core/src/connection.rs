@@ -14,8 +14,8 @@ mod prompts;
 mod resources;
 pub mod sse;
 mod stdio;
-mod tasks;
 pub mod tap;
+mod tasks;
 
 use std::{
     sync::{Arc, Mutex},

@@ -29,6 +29,8 @@ pub async fn run(args: DoctorArgs, json: bool) -> anyhow::Result<ExitCode> {
     let secrets = super::secret_store()?;
     let mut options = latch_core::app::connect_options_for(&secrets, name, account, &server);
     options.watch_lists = false;
+    // The tool count the doctor reports is the one `latch tools` shows.
+    options.host = std::sync::Arc::new(super::tools::Listing);
     let grant_store = latch_core::app::grant(&secrets, name, account);
     let grant = tokio::task::spawn_blocking(move || grant_store.metadata().ok().flatten())
         .await

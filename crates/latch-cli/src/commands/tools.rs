@@ -13,7 +13,7 @@ use crate::output;
 
 /// Announces everything a client can answer, so the list is the server's whole list; what
 /// the server asks while listing (roots, on connecting) gets no roots, and the rest declined.
-struct Listing;
+pub(super) struct Listing;
 
 impl Host for Listing {
     fn elicit(&self, request: ElicitationRequest) -> HostFuture<'_, ElicitationResponse> {

@@ -114,11 +114,13 @@ pub(crate) async fn connect_streamable(
                     let client = target.tapped(RefreshOnce::new(grant), true);
                     let transport = session_watch::transport(client, config);
                     let transport = tap::Tapped::new(transport, target.log.clone());
+                    let transport = super::tasks::client::TaskHost::new(transport);
                     serve_client_with_lifecycle(handler, transport, lifecycle).await
                 }
                 None => {
                     let transport = session_watch::transport(target.tapped(http, false), config);
                     let transport = tap::Tapped::new(transport, target.log.clone());
+                    let transport = super::tasks::client::TaskHost::new(transport);
                     serve_client_with_lifecycle(handler, transport, lifecycle).await
                 }
             };

@@ -8,10 +8,10 @@
 //! person cancels.
 //!
 //! rmcp 3.11 models only the 2026 tasks extension (SEP-2663), so this 2025 wire is written as
-//! custom requests with JSON bodies. Latch does not announce the client side of tasks
-//! (`tasks.requests`: taking sampling or elicitation task-augmented): rmcp drops a request's
-//! `params.task` and its handler can only answer with the plain result, so Latch could not
-//! keep that promise — the two server-everything tools that need it stay hidden.
+//! custom requests with JSON bodies. The client side (`tasks.requests`: a server asking Latch
+//! to run sampling or elicitation as a task) is in [`client`].
+
+pub(crate) mod client;
 
 use std::time::Duration;
 

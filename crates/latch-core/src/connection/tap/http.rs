@@ -264,6 +264,7 @@ where
             token.is_some(),
             &headers,
         );
+        let message = crate::connection::tasks::client::announce(message);
         let size = serde_json::to_string(&message).map_or(0, |t| t.len() as u64);
         let kept = message.clone();
         let started = Instant::now();
@@ -299,6 +300,7 @@ where
                     .await
             }
         };
+        let result = result.map(crate::connection::tasks::client::mark_post);
         let answer = Answer::posted(&result);
         self.record("POST", &uri, shown, size, started, answer, Some(&kept));
         result
@@ -342,6 +344,7 @@ where
                     .await
             }
         };
+        let result = result.map(crate::connection::tasks::client::mark_events);
         let answer = Answer::opened(&result);
         self.record("GET", &uri, shown, 0, started, answer, None);
         result
