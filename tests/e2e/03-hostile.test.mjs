@@ -135,9 +135,17 @@ test("the hostile tools are listed, each modal opens, each tool runs and each bl
 
 test("the log and doctor tabs show the hostile log lines as text", { timeout: 60_000 }, async () => {
   await click(browser, tid("tab-log"));
-  const log = await browser.$(".log-lines");
-  await log.waitForDisplayed({ timeout: 10_000 });
-  assert.match(await log.getText(), /<img src=x onerror=/);
+  await browser.$(tid("protocol-log")).waitForDisplayed({ timeout: 10_000 });
+  // The server's own log messages, alone: shown as text, the payloads inert.
+  const onlyServerLog = await browser.$(tid("protocol-log")).$("button=Server log");
+  await onlyServerLog.waitForClickable({ timeout: 10_000 });
+  await onlyServerLog.click();
+  const line = await browser.$(".log-row.server-log");
+  await line.waitForDisplayed({ timeout: 10_000 });
+  const lines = await browser.$$(".log-row.server-log");
+  const texts = [];
+  for (const row of lines) texts.push(await row.getText());
+  assert.match(texts.join("\n"), /<img src=x onerror=/);
   await screenshot(browser, "11-hostile-log");
   await click(browser, tid("tab-doctor"));
   await browser.$(tid("doctor")).waitForDisplayed({ timeout: 10_000 });
