@@ -19,9 +19,9 @@
 // broken (breaks on every attempt), stuck (breaks on its first attempt, never answers the next).
 import http from "node:http";
 
+import { HOST, listen, portArg, stopOn } from "./serve.mjs";
+
 const VERSION = "2026-07-28";
-const at = process.argv.indexOf("--port");
-const PORT = at === -1 ? 0 : Number(process.argv[at + 1]);
 
 const attempts = { flaky: 0, broken: 0, stuck: 0 };
 const tools = Object.keys(attempts).map((name) => ({
@@ -129,8 +129,6 @@ const server = http.createServer((req, res) => {
   });
 });
 
-server.listen(PORT, "127.0.0.1", () => {
-  const { port } = server.address();
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}/mcp`, port })}\n`);
-});
-for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => process.exit(0));
+stopOn(() => process.exit(0));
+const port = await listen(server, portArg());
+process.stdout.write(`${JSON.stringify({ url: `http://${HOST}:${port}/mcp`, port })}\n`);

@@ -28,6 +28,7 @@ import {
   ReadResourceRequestSchema,
   isInitializeRequest,
 } from "@modelcontextprotocol/sdk/types.js";
+import { HOST, listen, runListening } from "./serve.mjs";
 
 const APP_URI = "ui://hostile/app.html";
 const MIME = "text/html;profile=mcp-app";
@@ -197,21 +198,18 @@ export function startHostileAppServer(port = 0) {
       if (!res.headersSent) res.writeHead(500).end(String(error));
     }
   });
-  return new Promise((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(port, "127.0.0.1", () => {
-      listening = httpServer.address().port;
-      resolve({
-        url: `http://127.0.0.1:${listening}/mcp`,
-        port: listening,
-        state,
-        close: async () => {
-          for (const t of sessions.values()) await t.close().catch(() => {});
-          await new Promise((r) => httpServer.close(() => r()));
-          httpServer.closeAllConnections?.();
-        },
-      });
-    });
+  return listen(httpServer, port).then((bound) => {
+    listening = bound;
+    return {
+      url: `http://${HOST}:${listening}/mcp`,
+      port: listening,
+      state,
+      close: async () => {
+        for (const t of sessions.values()) await t.close().catch(() => {});
+        await new Promise((r) => httpServer.close(() => r()));
+        httpServer.closeAllConnections?.();
+      },
+    };
   });
 }
 
@@ -231,14 +229,5 @@ function readJson(req) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const i = process.argv.indexOf("--port");
-  const port = i > 0 ? Number(process.argv[i + 1]) : 0;
-  const running = await startHostileAppServer(port);
-  console.log(`hostile-app-server listening ${running.url}`);
-  const stop = async () => {
-    await running.close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  await runListening("hostile-app-server", startHostileAppServer);
 }

@@ -14,6 +14,7 @@ import http from "node:http";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { HOST, listen, runListening } from "./serve.mjs";
 
 // Every payload sets window.__pwned or asks the shell to remove the `everything` server.
 export const PWN = "window.__pwned=1";
@@ -247,21 +248,15 @@ export function startHostileServer(port = 0) {
       if (!res.headersSent) res.writeHead(500).end(String(error));
     }
   });
-  return new Promise((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(port, "127.0.0.1", () => {
-      const address = httpServer.address();
-      resolve({
-        url: `http://127.0.0.1:${address.port}/mcp`,
-        port: address.port,
-        close: async () => {
-          for (const t of sessions.values()) await t.close().catch(() => {});
-          await new Promise((r) => httpServer.close(() => r()));
-          httpServer.closeAllConnections?.();
-        },
-      });
-    });
-  });
+  return listen(httpServer, port).then((listening) => ({
+    url: `http://${HOST}:${listening}/mcp`,
+    port: listening,
+    close: async () => {
+      for (const t of sessions.values()) await t.close().catch(() => {});
+      await new Promise((r) => httpServer.close(() => r()));
+      httpServer.closeAllConnections?.();
+    },
+  }));
 }
 
 function readJson(req) {
@@ -280,14 +275,5 @@ function readJson(req) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const i = process.argv.indexOf("--port");
-  const port = i > 0 ? Number(process.argv[i + 1]) : 0;
-  const running = await startHostileServer(port);
-  console.log(`hostile-ui-server listening ${running.url}`);
-  const stop = async () => {
-    await running.close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  await runListening("hostile-ui-server", startHostileServer);
 }

@@ -15,7 +15,6 @@
 // GET /__test/stats -> {tokenRequests: [{grantType, hasAssertion, scope, resource, clientId,
 // outcome, sub (of a verified assertion)}], mcp: {requests, unauthorized}} — never a token.
 import { randomBytes } from 'node:crypto';
-import { fstatSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import { SignJWT, errors as joseErrors, generateKeyPair, jwtVerify } from 'jose';
@@ -23,7 +22,8 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
-const HOST = '127.0.0.1';
+import { HOST, closeServers, listen, stopOn } from './serve.mjs';
+
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const PLATFORM_ISSUER = 'https://platform.test';
 const TTL = Number(process.env.WORKLOAD_ACCESS_TTL ?? 3600);
@@ -177,24 +177,11 @@ const server = createServer(async (req, res) => {
   }
 });
 
-await new Promise((resolve) => server.listen(0, HOST, resolve));
-base = `http://${HOST}:${server.address().port}`;
+base = `http://${HOST}:${await listen(server)}`;
 
 function shutdown() {
-  server.close();
-  server.closeAllConnections?.();
+  closeServers(server);
   process.exit(0);
 }
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-try {
-  const stdin = fstatSync(0);
-  if (stdin.isFIFO() || stdin.isSocket()) {
-    process.stdin.on('end', shutdown);
-    process.stdin.on('error', shutdown);
-    process.stdin.resume();
-  }
-} catch {
-  // no stdin at all
-}
+stopOn(shutdown, { stdinPipe: true });
 process.stdout.write(`${JSON.stringify({ url: base })}\n`);

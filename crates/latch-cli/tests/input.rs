@@ -11,8 +11,10 @@
 
 mod common;
 
-use std::{io::Write, path::Path, process::Stdio};
+use std::path::Path;
 
+#[cfg(unix)]
+use common::terminal::at_a_terminal;
 use common::{
     Everything, Mode, latch_fails, latch_home, latch_ok,
     sdk2::{Sdk2, Sdk2Server},
@@ -124,34 +126,6 @@ fn no_input_declines_a_form_and_so_does_no_terminal_when_a_required_field_has_no
     });
 }
 
-/// `latch call NAME ARGS…` under a pseudo-terminal (`script`), with `typed` as what the person
-/// types; what the terminal showed.
-#[cfg(unix)]
-fn call_at_a_terminal(home: &Path, name: &str, args: &str, typed: &str) -> String {
-    let latch = assert_cmd::cargo::cargo_bin("latch");
-    let line = format!("'{}' call {name} {args}", latch.display());
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env("LATCH_HOME", home)
-        .env("LATCH_TOKEN_STORE", "file")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script(1) runs (util-linux)");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(typed.as_bytes())
-        .expect("typed");
-    let output = child.wait_with_output().expect("script ends");
-    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{screen}");
-    screen
-}
-
 #[cfg(unix)]
 #[test]
 fn at_a_terminal_a_page_to_open_shows_its_url_and_host_and_no_declines() {
@@ -163,10 +137,9 @@ fn at_a_terminal_a_page_to_open_shows_its_url_and_host_and_no_declines() {
     );
     // The server offers its URL tool only to a client that announces URL mode: Latch does at
     // a terminal. "n" declines opening the page.
-    let screen = call_at_a_terminal(
+    let screen = at_a_terminal(
         home.path(),
-        "everything",
-        "trigger-url-elicitation url=https://auth.example.com/connect?step=2",
+        "call everything trigger-url-elicitation url=https://auth.example.com/connect?step=2",
         "n\n",
     );
     assert!(
@@ -194,10 +167,9 @@ fn at_a_terminal_the_person_answers_a_form_a_model_reply_and_gets_the_roots_sent
     latch_ok(home.path(), &["servers", "add", "modern", &server.url]);
     // Name: Grace; colour: "x" (not a choice, asked again), then 3 (blue); the model reply:
     // one line, then an empty line to end it.
-    let screen = call_at_a_terminal(
+    let screen = at_a_terminal(
         home.path(),
-        "modern",
-        &format!("ask --root '{}'", folder.path().display()),
+        &format!("call modern ask --root '{}'", folder.path().display()),
         "Grace\nx\n3\nHello\n\n",
     );
     assert!(screen.contains("modern asks: Who is asking?"), "{screen}");

@@ -9,11 +9,13 @@
 mod common;
 
 use std::{
-    io::{BufRead, BufReader, Write},
+    io::{BufRead, BufReader},
     path::Path,
     process::Stdio,
 };
 
+#[cfg(unix)]
+use common::terminal::at_a_terminal;
 use common::{Everything, Mode, latch_home, latch_json, latch_ok};
 
 fn with_everything(test: impl FnOnce(&Path, &Everything)) {
@@ -25,34 +27,6 @@ fn with_everything(test: impl FnOnce(&Path, &Everything)) {
     );
     test(home.path(), &server);
     drop(server);
-}
-
-/// `latch ARGS` under a pseudo-terminal (`script`), with `typed` as what the person types;
-/// what the terminal showed.
-#[cfg(unix)]
-fn at_a_terminal(home: &Path, args: &str, typed: &str) -> String {
-    let latch = assert_cmd::cargo::cargo_bin("latch");
-    let line = format!("'{}' {args}", latch.display());
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env("LATCH_HOME", home)
-        .env("LATCH_TOKEN_STORE", "file")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script(1) runs (util-linux)");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(typed.as_bytes())
-        .expect("typed");
-    let output = child.wait_with_output().expect("script ends");
-    let screen = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{screen}");
-    screen
 }
 
 #[test]

@@ -19,7 +19,6 @@
 // POST /__test/end-session (the IdP refuses alice's tokens in exchanges from now on).
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { fstatSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import { Provider, errors as oidcErrors } from 'oidc-provider';
@@ -28,7 +27,8 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
-const HOST = '127.0.0.1';
+import { HOST, closeServers, listen, stopOn } from '../serve.mjs';
+
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const ID_JAG = 'urn:ietf:params:oauth:token-type:id-jag';
@@ -44,12 +44,6 @@ const endedSubjects = new Set();
 const accessTokens = new Map(); // token -> { sub, exp }
 const log = (...args) => console.error('[company-idp]', ...args);
 
-function listen(server) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => resolve(server.address().port));
-  });
-}
 function sendJson(res, status, body, headers = {}) {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
@@ -241,21 +235,10 @@ mcpHandler = async (req, res) => {
 // ---------------------------------------------------------------------------------------------
 
 function shutdown() {
-  for (const s of [idpServer, asServer, mcpServer]) { s.close(); s.closeAllConnections?.(); }
+  closeServers(idpServer, asServer, mcpServer);
   process.exit(0);
 }
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-try {
-  const stdin = fstatSync(0);
-  if (stdin.isFIFO() || stdin.isSocket()) {
-    process.stdin.on('end', shutdown);
-    process.stdin.on('error', shutdown);
-    process.stdin.resume();
-  }
-} catch {
-  // no stdin
-}
+stopOn(shutdown, { stdinPipe: true });
 
 process.stdout.write(`${JSON.stringify({
   issuer, asIssuer, mcpUrl, adminUrl: `${issuer}/__test`,

@@ -20,7 +20,6 @@
 // Counters at GET /__test/stats (both ports); POST /__test/reset zeroes them;
 // POST /__test/refuse-next-proof makes the MCP server refuse the next valid proof as replayed.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { fstatSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import { Provider } from 'oidc-provider';
@@ -34,7 +33,8 @@ import {
   CallToolRequestSchema, ListToolsRequestSchema, isInitializeRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 
-const HOST = '127.0.0.1';
+import { HOST, closeServers, listen, stopOn } from '../serve.mjs';
+
 const MCP_SCOPES = ['mcp:read', 'mcp:write'];
 const TEST_USER = 'alice';
 
@@ -118,12 +118,6 @@ let mcpNonce = randomBytes(16).toString('base64url');
 // ---------------------------------------------------------------------------------------------
 // Listeners first: the issuer and the resource URL carry the ports.
 
-function listen(server, port) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, HOST, () => { server.off('error', reject); resolve(server.address().port); });
-  });
-}
 let asHandler = (_req, res) => { res.statusCode = 503; res.end(); };
 let mcpHandler = asHandler;
 const asServer = createServer((req, res) => asHandler(req, res));
@@ -513,23 +507,9 @@ mcpHandler = async (req, res) => {
 
 function shutdown() {
   for (const transport of sessions.values()) transport.close().catch(() => {});
-  asServer.close();
-  mcpServer.close();
-  asServer.closeAllConnections?.();
-  mcpServer.closeAllConnections?.();
+  closeServers(asServer, mcpServer);
   process.exit(0);
 }
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-try {
-  const stdin = fstatSync(0);
-  if (stdin.isFIFO() || stdin.isSocket()) {
-    process.stdin.on('end', shutdown);
-    process.stdin.on('error', shutdown);
-    process.stdin.resume();
-  }
-} catch {
-  // no stdin at all
-}
+stopOn(shutdown, { stdinPipe: true });
 
 process.stdout.write(`${JSON.stringify({ issuer, mcpUrl, resource: mcpUrl, adminUrl, mode: config.mode })}\n`);

@@ -11,7 +11,6 @@
 // and runs until killed, or until its stdin (when it is a pipe) reaches end of file, so a test
 // that dies never leaks it. Diagnostics go to stderr.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { fstatSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import { Provider, errors as oidcErrors } from 'oidc-provider';
@@ -24,7 +23,8 @@ import {
   CallToolRequestSchema, ListToolsRequestSchema, isInitializeRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 
-const HOST = '127.0.0.1';
+import { HOST, closeServers, listen, stopOn } from '../serve.mjs';
+
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const MCP_SCOPES = ['mcp:read', 'mcp:write'];
 const SCOPES = ['openid', 'offline_access', ...MCP_SCOPES];
@@ -184,16 +184,6 @@ class MapAdapter {
 
 // ---------------------------------------------------------------------------------------------
 // Listeners first: the issuer and the resource URL carry the ports.
-
-function listen(server, port) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, HOST, () => {
-      server.off('error', reject);
-      resolve(server.address().port);
-    });
-  });
-}
 
 let asHandler = (_req, res) => { res.statusCode = 503; res.end(); };
 let mcpHandler = asHandler;
@@ -790,24 +780,10 @@ mcpHandler = async (req, res) => {
 function shutdown(why) {
   debug('stopping:', why);
   for (const transport of sessions.values()) transport.close().catch(() => {});
-  asServer.close();
-  mcpServer.close();
-  asServer.closeAllConnections?.();
-  mcpServer.closeAllConnections?.();
+  closeServers(asServer, mcpServer);
   process.exit(0);
 }
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
-try {
-  const stdin = fstatSync(0);
-  if (stdin.isFIFO() || stdin.isSocket()) {
-    process.stdin.on('end', () => shutdown('stdin closed'));
-    process.stdin.on('error', () => shutdown('stdin error'));
-    process.stdin.resume();
-  }
-} catch {
-  // no stdin at all
-}
+stopOn(shutdown, { stdinPipe: true });
 
 process.stdout.write(`${JSON.stringify({
   issuer, mcpUrl, resource: mcpUrl, adminUrl,

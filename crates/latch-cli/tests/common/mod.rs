@@ -22,6 +22,8 @@ use std::{
 pub mod announced;
 pub mod oidc;
 pub mod providers;
+#[cfg(unix)]
+pub mod terminal;
 pub mod venv;
 
 /// How long a server may take to accept connections.

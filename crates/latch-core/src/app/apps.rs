@@ -51,9 +51,12 @@ pub struct AppView {
     pub prefers_border: Option<bool>,
 }
 
-/// A page as the scheme serves it.
+/// A page as the scheme serves it: the shell copies the bytes and sends the policy as a
+/// header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppPage {
+    /// The page, its policy already in it as the first `<meta>` of its head (for engines
+    /// that read only that).
     pub html: String,
     /// The `Content-Security-Policy` header.
     pub policy: String,
@@ -122,9 +125,10 @@ impl Latch {
             .and_then(Value::as_object)
             .map(|p| p.keys().take(8).cloned().collect())
             .unwrap_or_default();
+        let policy = csp.policy();
         let id = self.inner.apps.keep(AppPage {
-            html,
-            policy: csp.policy(),
+            html: with_policy_meta(&html, &policy),
+            policy,
         });
         Ok(Some(AppView {
             id,
@@ -212,6 +216,36 @@ fn page_of(uri: &str, contents: Vec<Value>) -> Result<(String, Option<Value>)> {
     Ok((html, content.get("_meta").cloned()))
 }
 
+/// The page with its policy as a `<meta http-equiv>` right after `<head>` (or first, when it
+/// has no head). `frame-ancestors` is header-only; the header carries it.
+fn with_policy_meta(html: &str, policy: &str) -> String {
+    let meta_policy: String = policy
+        .split("; ")
+        .filter(|d| !d.starts_with("frame-ancestors"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let meta = format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
+        meta_policy.replace('"', "&quot;")
+    );
+    let lower = html.to_ascii_lowercase();
+    // `<head>` or `<head …>`, not `<header>`.
+    let at = lower
+        .match_indices("<head")
+        .map(|(start, _)| start)
+        .find(|&start| {
+            lower[start + 5..]
+                .chars()
+                .next()
+                .is_some_and(|c| c == '>' || c.is_ascii_whitespace())
+        })
+        .and_then(|start| lower[start..].find('>').map(|end| start + end + 1));
+    match at {
+        Some(at) => format!("{}{meta}{}", &html[..at], &html[at..]),
+        None => format!("{meta}{html}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -283,5 +317,23 @@ mod tests {
         assert_eq!(pages.get(&ids[0]), Some(page(1)));
         assert_ne!(ids[0], ids[1]);
         assert_eq!(pages.get("0000"), None);
+    }
+
+    #[test]
+    fn the_policy_goes_first_in_the_head() {
+        let page = with_policy_meta(
+            "<!doctype html><HTML><Head lang=en><script>x()</script></head></html>",
+            "default-src 'none'; frame-ancestors tauri://localhost",
+        );
+        assert_eq!(
+            page,
+            "<!doctype html><HTML><Head lang=en><meta http-equiv=\"Content-Security-Policy\" \
+             content=\"default-src 'none'\"><script>x()</script></head></html>"
+        );
+        assert!(with_policy_meta("<p>hi</p>", "default-src 'none'").starts_with("<meta "));
+        assert!(
+            with_policy_meta("<header>x</header>", "default-src 'none'").starts_with("<meta "),
+            "a <header> is no <head>"
+        );
     }
 }
