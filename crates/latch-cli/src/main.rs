@@ -1,4 +1,5 @@
-//! `latch` — add MCP servers, see their tools and call them from a terminal or a script.
+//! `latch` — add MCP servers, sign in to them, and use their tools, resources, prompts and
+//! completions from a terminal or a script, or bridge them to agents.
 //! A thin layer over `latch-core`: it parses words, calls the core, prints the answer
 //! (a table for people, `--json` for scripts) and exits non-zero with one line on failure.
 
@@ -12,9 +13,10 @@ use clap::{Parser, Subcommand};
 
 use commands::{call::CallArgs, servers::ServersCommand};
 
-/// Sign in to remote MCP servers, keep tokens fresh, and try every tool by hand.
+/// Sign in to MCP servers and use them by hand or from scripts (tools, resources, prompts,
+/// completions), or bridge them to agents.
 #[derive(Debug, Parser)]
-#[command(name = "latch", version, about, propagate_version = true)]
+#[command(name = "latch", version, propagate_version = true)]
 #[command(
     after_help = "Config lives in $LATCH_HOME (default: ~/.config/latch on Linux); log lines go to\n\
 $LATCH_HOME/logs/latch.log (and to stderr with -v or RUST_LOG).\n\

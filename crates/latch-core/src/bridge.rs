@@ -14,6 +14,7 @@
 //! results for a 2026 agent (`pending`).
 
 mod agent;
+mod app_only;
 mod error;
 mod listen;
 mod pending;

@@ -11,7 +11,8 @@ pub mod schema;
 mod view;
 
 pub use result::{ContentView, ResourceContents, ToolResult};
-pub use view::{ToolAnnotations, ToolUi, ToolView};
+pub(crate) use view::app_only_refusal;
+pub use view::{ToolAnnotations, ToolUi, ToolView, listed};
 
 pub(crate) use list::ToolList;
 

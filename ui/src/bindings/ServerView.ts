@@ -31,7 +31,8 @@ signIn: SignInKind,
  */
 credentials: string | null, 
 /**
- * Known once connected.
+ * Known once connected: the tools people see (not those only the server's app may
+ * call).
  */
 toolCount: number | null, serverInfo: ServerInfoView | null, 
 /**

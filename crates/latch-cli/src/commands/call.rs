@@ -1,7 +1,9 @@
 //! `latch call NAME TOOL [KEY=VALUE]…`: build the arguments (typed by the tool's schema),
 //! call the tool with a progress bar, cancel on Ctrl-C, print the result — text as text,
 //! images and audio saved to files whose paths are printed. What the server asks for
-//! mid-call is asked at the terminal ([`crate::ask`]).
+//! mid-call is asked at the terminal ([`crate::ask`]). A tool only the server's app may call
+//! (MCP Apps, `visibility: ["app"]`) is refused in one line, as the bridge refuses it to agents:
+//! a host calls such a tool only for the app.
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
@@ -68,13 +70,14 @@ pub async fn run(args: CallArgs, json: bool, no_input: bool) -> anyhow::Result<E
     let host = crate::ask::TerminalHost::new(no_input, &roots)?;
     let connection = super::connect_with(&args.name, args.account.as_deref(), Some(host)).await?;
     let outcome = async {
+        // The call needs the list anyway (for the schema); listed now, it is not listed again.
+        let tools = connection.list_tools().await?;
+        let tool = tools.iter().find(|t| t.name == args.tool);
+        if let Some(tool) = tool.filter(|t| !t.is_listed()) {
+            bail!("{}", tool.app_only_refusal(&args.name, "latch call"));
+        }
         if !args.pairs.is_empty() {
-            let tools = connection.list_tools().await?;
-            let schema = tools
-                .iter()
-                .find(|t| t.name == args.tool)
-                .map(|t| t.input_schema.clone())
-                .unwrap_or(Value::Null);
+            let schema = tool.map(|t| t.input_schema.clone()).unwrap_or(Value::Null);
             arguments.extend(coerce::arguments(&schema, &args.pairs)?);
         }
         call_with_progress(&connection, &args, arguments, json).await

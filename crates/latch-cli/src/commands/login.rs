@@ -136,14 +136,14 @@ pub async fn login(
     let connection = Connection::connect(name, &server, options).await?;
     let tools = connection.list_tools().await;
     connection.close().await;
-    let tools = tools?;
+    let tools = latch_core::tools::listed(&tools?).count();
     if json {
         output::json(&json!({
             "signedIn": name,
             "account": account_label(account),
             "issuer": signed_in.issuer,
             "scopes": signed_in.scopes,
-            "tools": tools.len(),
+            "tools": tools,
             "store": secrets.kind(),
         }))?;
     } else {
@@ -155,7 +155,7 @@ pub async fn login(
                 .as_deref()
                 .map(|i| format!(" (through {i})"))
                 .unwrap_or_default(),
-            tools.len(),
+            tools,
             match secrets.kind() {
                 latch_core::secrets::StoreKind::Keychain => "system keychain",
                 latch_core::secrets::StoreKind::File => "file store (no keychain is running)",

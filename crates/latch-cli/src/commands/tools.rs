@@ -1,6 +1,7 @@
 //! `latch tools NAME`: connect and list the server's tools — every tool the server offers a
 //! client that answers sampling, roots and elicitation (forms and pages): servers hide the
-//! tools that need what a client does not announce, and listing asks nothing of anyone.
+//! tools that need what a client does not announce, and listing asks nothing of anyone. Tools
+//! only the server's app may call (MCP Apps, `visibility: ["app"]`) are left out.
 
 use std::{process::ExitCode, sync::Arc};
 
@@ -33,9 +34,10 @@ pub async fn run(name: &str, account: Option<&str>, json: bool) -> anyhow::Resul
     let connection = super::connect_with(name, account, Some(Arc::new(Listing))).await?;
     let tools = connection.list_tools().await;
     connection.close().await;
-    let tools = tools?;
+    // The tools only the server's app may call are not the person's (nor a script's).
+    let tools: Vec<_> = latch_core::tools::listed(&tools?).cloned().collect();
     if json {
-        output::json(&*tools)?;
+        output::json(&tools)?;
     } else if tools.is_empty() {
         println!("{name} offers no tools.");
     } else {

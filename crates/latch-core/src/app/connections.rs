@@ -76,7 +76,7 @@ impl Latch {
                 let connection = Arc::new(connection);
                 let tools = connection.list_tools().await;
                 let (count, tools_error) = match &tools {
-                    Ok(tools) => (Some(tools.len()), None),
+                    Ok(tools) => (Some(crate::tools::listed(tools).count()), None),
                     Err(e) => (None, Some(e.to_string())),
                 };
                 {

@@ -203,7 +203,7 @@ pub async fn examine(
             let transport = connection.transport().to_string();
             connection.close().await;
             let (tools, tools_error) = match tools {
-                Ok(tools) => (Some(tools.len()), None),
+                Ok(tools) => (Some(crate::tools::listed(&tools).count()), None),
                 Err(e) => (None, Some(e.to_string())),
             };
             report(

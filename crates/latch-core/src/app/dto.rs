@@ -27,7 +27,8 @@ pub struct ServerView {
     pub sign_in: SignInKind,
     /// The named client credentials the server signs in with (`auth.credentials`), if any.
     pub credentials: Option<String>,
-    /// Known once connected.
+    /// Known once connected: the tools people see (not those only the server's app may
+    /// call).
     pub tool_count: Option<u32>,
     pub server_info: Option<ServerInfoView>,
     /// Whether this is the demo server bundled with Latch.

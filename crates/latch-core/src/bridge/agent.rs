@@ -1,6 +1,7 @@
 //! The bridge's side toward the agent: an rmcp server service that answers `initialize` (and,
 //! for agents on 2026-07-28, `server/discover`) with the remote server's own capabilities,
-//! server info and instructions, forwards every other request, and — as the connection's
+//! server info and instructions, forwards every other request (keeping the tools only the
+//! server's app may call out of the agent's reach, `app_only`), and — as the connection's
 //! [`Relay`] — carries the remote server's requests (sampling, roots, elicitation) and
 //! notifications (list changes, resource updates, log lines) back to the agent.
 //!
@@ -43,6 +44,7 @@ use rmcp::{
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    app_only,
     listen::Listens,
     pending::PendingCalls,
     remote::{Remote, Retry},
@@ -430,6 +432,7 @@ impl Service<RoleServer> for BridgeService {
             }
             ClientRequest::PingRequest(_) => ServerResult::empty(()),
             ClientRequest::CallToolRequest(request) if modern => {
+                app_only::refuse_app_only(&self.remote, &request).await?;
                 self.agent
                     .pending
                     .call_tool(
@@ -442,7 +445,10 @@ impl Service<RoleServer> for BridgeService {
                     )
                     .await?
             }
-            ClientRequest::CallToolRequest(request) => self.call_tool(request, &context).await?,
+            ClientRequest::CallToolRequest(request) => {
+                app_only::refuse_app_only(&self.remote, &request).await?;
+                self.call_tool(request, &context).await?
+            }
             ClientRequest::SubscriptionsListenRequest(request) if modern => {
                 // The categories the server offers; a session opens for them if none has.
                 let offered = match self.agent.offered() {
@@ -485,6 +491,7 @@ impl Service<RoleServer> for BridgeService {
                 }
             }
         };
+        app_only::keep_listed(&mut result);
         if modern {
             mark_complete(&mut result);
             result.fill_missing_cache_hints();

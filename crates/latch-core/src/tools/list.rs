@@ -53,6 +53,11 @@ impl ToolList {
         &self.views
     }
 
+    /// The tool called `name` (its schema not compiled).
+    pub(crate) fn view(&self, name: &str) -> Option<&ToolView> {
+        self.by_name.get(name).map(|&index| &self.views[index])
+    }
+
     /// The tool called `name`, with its compiled input schema (compiled now if this is its
     /// first call).
     pub(crate) fn get(&self, name: &str) -> Option<(&ToolView, &CompiledSchema)> {

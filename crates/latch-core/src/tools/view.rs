@@ -62,6 +62,16 @@ impl ToolUi {
     }
 }
 
+/// The tools people and agents see ([`ToolView::is_listed`]), in the server's order.
+pub fn listed(tools: &[ToolView]) -> impl Iterator<Item = &ToolView> {
+    tools.iter().filter(|tool| tool.is_listed())
+}
+
+/// Why a call to the app-only tool `tool` of `server` from `who` is refused.
+pub(crate) fn app_only_refusal(server: &str, tool: &str, who: &str) -> String {
+    format!("{tool} is a tool for the app of {server} only (MCP Apps); {who} cannot call it.")
+}
+
 /// Hints a server gives about a tool's behaviour (never trusted for security decisions).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
@@ -98,6 +108,26 @@ impl ToolView {
                 .unwrap_or_default(),
             ui: ToolUi::from_meta(wire.get("_meta")),
         }
+    }
+
+    /// Whether people and agents see this tool: every tool but one only the server's app may
+    /// call (`_meta.ui.visibility: ["app"]`, SEP-1865: a host keeps those out of the model's
+    /// tool list and refuses calls to them that do not come from the app). The one place that
+    /// decides it: `latch tools`, the server card's count, `latch call` and the bridge ask here.
+    pub fn is_listed(&self) -> bool {
+        !self.ui.as_ref().is_some_and(|ui| ui.app_only)
+    }
+
+    /// Whether the tool `tool` of the server's wire list (as the bridge forwards it) is listed.
+    pub(crate) fn is_listed_on_wire(tool: &rmcp::model::Tool) -> bool {
+        let meta = tool.meta.as_ref().map(|meta| Value::Object(meta.0.clone()));
+        !ToolUi::from_meta(meta.as_ref()).is_some_and(|ui| ui.app_only)
+    }
+
+    /// Why a call to this app-only tool of `server` from `who` (the CLI, an agent) is refused:
+    /// one line in words.
+    pub fn app_only_refusal(&self, server: &str, who: &str) -> String {
+        app_only_refusal(server, &self.name, who)
     }
 
     /// The title to show: the tool's title, its annotations' title, or its name.
@@ -189,5 +219,35 @@ mod tests {
             None
         );
         assert_eq!(ui(json!({"other": 1})), None);
+    }
+
+    /// People and agents see every tool but the app-only ones, whether Latch holds the tool
+    /// as its view or as the wire form the bridge forwards.
+    #[test]
+    fn app_only_tools_are_not_listed() {
+        let wire = |name: &str, meta: serde_json::Value| -> rmcp::model::Tool {
+            serde_json::from_value(json!({
+                "name": name, "inputSchema": {"type": "object"}, "_meta": meta
+            }))
+            .unwrap()
+        };
+        let tools = [
+            wire("plain", json!({})),
+            wire(
+                "shows-app",
+                json!({"ui": {"resourceUri": "ui://a/app.html"}}),
+            ),
+            wire("for-app", json!({"ui": {"visibility": ["app"]}})),
+            wire("both", json!({"ui": {"visibility": ["app", "model"]}})),
+        ];
+        let views: Vec<ToolView> = tools.iter().map(ToolView::from_rmcp).collect();
+        let names: Vec<&str> = listed(&views).map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["plain", "shows-app", "both"]);
+        let on_wire: Vec<bool> = tools.iter().map(ToolView::is_listed_on_wire).collect();
+        assert_eq!(on_wire, [true, true, false, true]);
+        assert_eq!(
+            views[2].app_only_refusal("hostile", "an agent"),
+            "for-app is a tool for the app of hostile only (MCP Apps); an agent cannot call it."
+        );
     }
 }
