@@ -25,6 +25,8 @@ pub struct TerminalHost {
     roots: Vec<Root>,
     /// One question at a time: a round may ask several things at once.
     turn: tokio::sync::Mutex<()>,
+    /// The call's progress line, hidden while the person is asked something.
+    progress: std::sync::Mutex<Option<indicatif::ProgressBar>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +57,13 @@ impl TerminalHost {
             mode,
             roots,
             turn: tokio::sync::Mutex::new(()),
+            progress: std::sync::Mutex::new(None),
         }))
+    }
+
+    /// Keep `bar` (the call's progress line) off the screen while a question is asked.
+    pub fn hide_while_asking(&self, bar: &indicatif::ProgressBar) {
+        *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
     }
 
     /// Run `ask` with the terminal, on a thread that may block on stdin.
@@ -64,11 +72,20 @@ impl TerminalHost {
         ask: impl FnOnce(&mut dyn BufRead, &mut dyn Write) -> T + Send + 'static,
     ) -> Option<T> {
         let _turn = self.turn.lock().await;
+        let bar = self
+            .progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         tokio::task::spawn_blocking(move || {
             let stdin = std::io::stdin();
             let mut input = stdin.lock();
             let mut output = std::io::stderr();
-            ask(&mut input, &mut output)
+            match bar {
+                // The line is cleared while the person answers and drawn again after.
+                Some(bar) => bar.suspend(|| ask(&mut input, &mut output)),
+                None => ask(&mut input, &mut output),
+            }
         })
         .await
         .ok()

@@ -28,7 +28,7 @@ use latch_demo::{DemoOptions, DemoServer};
 use serde_json::{Map, Value, json};
 
 /// Every tool the demo offers.
-const TOOLS: [&str; 7] = [
+const TOOLS: [&str; 8] = [
     "add",
     "create_event",
     "delete_note",
@@ -36,6 +36,7 @@ const TOOLS: [&str; 7] = [
     "image",
     "list_notes",
     "long_task",
+    "make_report",
 ];
 
 /// `latch demo --port 0 --json [EXTRA]…` running; killed when dropped.
@@ -165,7 +166,7 @@ fn sign_in_list_call_refresh_and_sign_out_through_the_cli() {
 
     let login = assert_ok(&latch(home, &["login", "demo", "--browser", "headless"]));
     assert!(
-        login.contains("Signed in to demo") && login.contains("7 tools"),
+        login.contains("Signed in to demo") && login.contains("8 tools"),
         "{login}"
     );
 
@@ -180,7 +181,7 @@ fn sign_in_list_call_refresh_and_sign_out_through_the_cli() {
     names.sort_unstable();
     assert_eq!(names, TOOLS);
     let table = assert_ok(&latch(home, &["tools", "demo"]));
-    assert!(table.contains("7 tools"), "{table}");
+    assert!(table.contains("8 tools"), "{table}");
 
     let add = assert_ok(&latch(home, &["call", "demo", "add", "a=2", "b=3"]));
     assert!(add.contains("2 + 3 = 5"), "{add}");

@@ -23,4 +23,18 @@ pub struct Progress {
     pub progress: f64,
     pub total: Option<f64>,
     pub message: Option<String>,
+    /// The task's status (`working`, `input_required`, …) when the server runs the call as a
+    /// task; `message` is then the task's status message.
+    pub task: Option<String>,
+}
+
+impl Progress {
+    /// The report in words for a one-line display: `working: Counting notes…` for a task.
+    pub fn words(&self) -> Option<String> {
+        match (&self.task, &self.message) {
+            (Some(task), Some(message)) => Some(format!("{task}: {message}")),
+            (Some(task), None) => Some(task.clone()),
+            (None, message) => message.clone(),
+        }
+    }
 }

@@ -15,6 +15,7 @@
 mod http;
 mod oauth;
 mod png;
+mod report;
 mod tools;
 
 use std::{
@@ -120,12 +121,17 @@ impl DemoServer {
             .shared
             .tasks_cancelled
             .load(std::sync::atomic::Ordering::Relaxed);
+        stats.reports_cancelled = self
+            .shared
+            .reports_cancelled
+            .load(std::sync::atomic::Ordering::Relaxed);
         stats
     }
 
     /// Stop listening, end the MCP sessions, and wait (briefly) for the server to finish.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
+        self.shared.reports.shutdown();
         if let Some(mut task) = self.task.take()
             && tokio::time::timeout(STOP_GRACE, &mut task).await.is_err()
         {
@@ -137,6 +143,7 @@ impl DemoServer {
 impl Drop for DemoServer {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        self.shared.reports.shutdown();
         if let Some(task) = self.task.take() {
             task.abort();
         }

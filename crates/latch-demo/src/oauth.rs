@@ -54,6 +54,8 @@ pub struct DemoStats {
     pub bearer_rejections: u64,
     /// `long_task` calls that stopped because the client cancelled them.
     pub tasks_cancelled: u64,
+    /// `make_report` runs (tasks or plain calls) that stopped because the client cancelled them.
+    pub reports_cancelled: u64,
 }
 
 /// An OAuth error answer: HTTP status, `error` code and a description for people.

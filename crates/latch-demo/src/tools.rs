@@ -1,8 +1,10 @@
 //! The demo's MCP tools, one per thing the app should be seen doing: plain text (`echo`),
 //! structured content (`add`), progress and cancellation (`long_task`), an image (`image`), a
 //! destructive tool that asks for confirmation (`delete_note`, with `list_notes` to see the
-//! effect), and a tool whose input schema uses every feature the schema form supports
-//! (`create_event`: enum, boolean, array, nested object by `$ref`, defaults, required).
+//! effect), a tool whose input schema uses every feature the schema form supports
+//! (`create_event`: enum, boolean, array, nested object by `$ref`, defaults, required), and a
+//! background task with a status, a question half-way and cancellation (`make_report`, in
+//! `report.rs`, for clients that declared the tasks extension).
 
 use std::{
     collections::BTreeMap,
@@ -18,10 +20,13 @@ use rmcp::{
     ErrorData, Peer, RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, tool::schema_for_output, wrapper::Parameters},
     model::{
-        CallToolResult, ContentBlock, Implementation, ProgressNotificationParam, RequestMetaObject,
-        ServerCapabilities, ServerConfig,
+        CallToolResult, CancelTaskParams, ContentBlock, GetTaskParams, GetTaskResult,
+        Implementation, ProgressNotificationParam, RequestMetaObject, ServerCapabilities,
+        ServerConfig, UpdateTaskParams,
     },
     schemars::{self, JsonSchema},
+    service::RequestContext,
+    task_manager::TaskManager,
     tool, tool_handler, tool_router,
 };
 use serde::{Deserialize, Serialize};
@@ -37,6 +42,10 @@ pub struct Shared {
     pub notes: Notes,
     /// `long_task` calls ended by the client's cancellation.
     pub tasks_cancelled: Arc<AtomicU64>,
+    /// The `make_report` tasks (`tasks/get`, `tasks/update`, `tasks/cancel` go here).
+    pub reports: TaskManager,
+    /// `make_report` runs (tasks or plain calls) stopped by the client's cancellation.
+    pub reports_cancelled: Arc<AtomicU64>,
 }
 
 impl Shared {
@@ -44,12 +53,14 @@ impl Shared {
         Self {
             notes: initial_notes(),
             tasks_cancelled: Arc::default(),
+            reports: TaskManager::new(),
+            reports_cancelled: Arc::default(),
         }
     }
 }
 
 /// The notes a fresh demo starts with.
-fn initial_notes() -> Notes {
+pub(crate) fn initial_notes() -> Notes {
     let notes = [
         ("note-1", "Buy milk"),
         ("note-2", "Call the dentist"),
@@ -65,7 +76,8 @@ fn initial_notes() -> Notes {
 
 const INSTRUCTIONS: &str = "Latch's bundled demo server. It runs on this computer only and \
 approves every sign-in at once. Try `add`, `long_task` (watch the progress, then cancel one), \
-`image`, `delete_note` (it asks first) and `create_event` (every kind of form field).";
+`image`, `delete_note` (it asks first), `create_event` (every kind of form field) and \
+`make_report` (a background task that asks a question half-way).";
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct EchoArgs {
@@ -178,7 +190,7 @@ fn json_number(value: f64) -> serde_json::Value {
 /// The MCP side of the demo: the tools, for one session.
 #[derive(Clone)]
 pub struct DemoTools {
-    shared: Shared,
+    pub(crate) shared: Shared,
     tool_router: ToolRouter<Self>,
 }
 
@@ -186,7 +198,7 @@ impl DemoTools {
     pub fn new(shared: Shared) -> Self {
         Self {
             shared,
-            tool_router: Self::tool_router(),
+            tool_router: Self::tool_router() + Self::report_router(),
         }
     }
 
@@ -366,12 +378,44 @@ impl DemoTools {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for DemoTools {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new("latch-demo", env!("CARGO_PKG_VERSION"))
-                    .with_title("Latch demo"),
-            )
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tasks()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("latch-demo", env!("CARGO_PKG_VERSION")).with_title("Latch demo"),
+        )
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    // SEP-2663: rmcp routes these here only for clients that declared the tasks extension.
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        let task = self.shared.reports.get_task(&request.task_id)?;
+        Ok(GetTaskResult::new(task))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.shared
+            .reports
+            .update_task(&request.task_id, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.shared.reports.cancel_task(&request.task_id)
     }
 }
 
@@ -391,6 +435,7 @@ mod tests {
             "list_notes",
             "delete_note",
             "create_event",
+            "make_report",
         ] {
             assert!(names.contains(&name), "{name} in {names:?}");
         }

@@ -76,10 +76,10 @@ describe("the store", () => {
   it("routes progress to the call with the same callId only", () => {
     let s = initialState();
     s = { ...s, running: { a: { callId: "a", server: "x", tool: "t", startedAt: 0 }, b: { callId: "b", server: "x", tool: "t", startedAt: 0 } } };
-    s = applyEvent(s, { type: "progress", server: "x", callId: "b", progress: 3, total: 10, message: "three" });
-    expect(s.running.b).toMatchObject({ progress: 3, total: 10, message: "three" });
+    s = applyEvent(s, { type: "progress", server: "x", callId: "b", progress: 3, total: 10, message: "three", task: null });
+    expect(s.running.b).toMatchObject({ progress: 3, total: 10, message: "three", task: null });
     expect(s.running.a.progress).toBeUndefined();
-    const same = applyEvent(s, { type: "progress", server: "x", callId: "zzz", progress: 1, total: null, message: null });
+    const same = applyEvent(s, { type: "progress", server: "x", callId: "zzz", progress: 1, total: null, message: null, task: null });
     expect(same).toBe(s);
   });
 
@@ -95,12 +95,25 @@ describe("the store", () => {
         </div>
       </>,
     );
-    act(() => actions.handleEvent({ type: "progress", server: "x", callId: "c2", progress: 5, total: 20, message: "step 5" }));
+    act(() => actions.handleEvent({ type: "progress", server: "x", callId: "c2", progress: 5, total: 20, message: "step 5", task: null }));
     const bars = screen.getAllByTestId("progress");
     expect(bars[0]).not.toHaveAttribute("aria-valuenow");
     expect(bars[1]).toHaveAttribute("aria-valuenow", "5");
     expect(screen.getAllByTestId("progress-text")[1]).toHaveTextContent("5 of 20 · step 5");
     expect(screen.getAllByTestId("progress-text")[0]).toHaveTextContent("Running…");
+  });
+
+  it("shows a call the server runs as a task by its status and message, not a count", () => {
+    store.update((s) => ({ ...s, running: { t1: { callId: "t1", server: "demo", tool: "make_report", startedAt: 0 } } }));
+    render(<RunningCall callId="t1" />);
+    act(() => actions.handleEvent({ type: "progress", server: "demo", callId: "t1", progress: 2, total: null, message: "Counting notes…", task: "working" }));
+    expect(screen.getByTestId("task-status")).toHaveTextContent("Task · Working");
+    expect(screen.getByTestId("progress-text")).toHaveTextContent("Task · Working · Counting notes…");
+    expect(screen.getByTestId("progress-text")).not.toHaveTextContent("2");
+    expect(screen.getByTestId("progress")).not.toHaveAttribute("aria-valuenow");
+    act(() => actions.handleEvent({ type: "progress", server: "demo", callId: "t1", progress: 3, total: null, message: null, task: "input_required" }));
+    expect(screen.getByTestId("task-status")).toHaveAttribute("data-status", "input_required");
+    expect(screen.getByTestId("progress-text")).toHaveTextContent("Waiting for your answer · answer the server's question to go on");
   });
 
   it("keeps a sign-in's URL and the device code until the sign-in finishes", () => {

@@ -24,6 +24,8 @@ export type RunningCall = {
   progress?: number;
   total?: number | null;
   message?: string | null;
+  /** The task's status when the server runs the call as a task (`working`, `input_required`…). */
+  task?: string | null;
 };
 
 export type DeviceCodeRequest = Extract<AppEvent, { type: "deviceCode" }>;
@@ -151,7 +153,7 @@ export function applyEvent(s: State, event: AppEvent): State {
         ...s,
         running: {
           ...s.running,
-          [event.callId]: { ...call, progress: event.progress, total: event.total, message: event.message },
+          [event.callId]: { ...call, progress: event.progress, total: event.total, message: event.message, task: event.task },
         },
       };
     }

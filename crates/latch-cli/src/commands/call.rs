@@ -68,7 +68,8 @@ pub async fn run(args: CallArgs, json: bool, no_input: bool) -> anyhow::Result<E
         args.roots.clone()
     };
     let host = crate::ask::TerminalHost::new(no_input, &roots)?;
-    let connection = super::connect_with(&args.name, args.account.as_deref(), Some(host)).await?;
+    let connection =
+        super::connect_with(&args.name, args.account.as_deref(), Some(host.clone())).await?;
     let outcome = async {
         // The call needs the list anyway (for the schema); listed now, it is not listed again.
         let tools = connection.list_tools().await?;
@@ -80,7 +81,7 @@ pub async fn run(args: CallArgs, json: bool, no_input: bool) -> anyhow::Result<E
             let schema = tool.map(|t| t.input_schema.clone()).unwrap_or(Value::Null);
             arguments.extend(coerce::arguments(&schema, &args.pairs)?);
         }
-        call_with_progress(&connection, &args, arguments, json).await
+        call_with_progress(&connection, &host, &args, arguments, json).await
     }
     .await;
     connection.close().await;
@@ -102,6 +103,7 @@ pub async fn run(args: CallArgs, json: bool, no_input: bool) -> anyhow::Result<E
 
 async fn call_with_progress(
     connection: &latch_core::Connection,
+    host: &crate::ask::TerminalHost,
     args: &CallArgs,
     arguments: Map<String, Value>,
     json: bool,
@@ -129,6 +131,7 @@ async fn call_with_progress(
             ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
+        host.hide_while_asking(&bar);
         bar
     });
     let call = connection.call_tool(&args.tool, arguments, options);
@@ -140,10 +143,17 @@ async fn call_with_progress(
                 if let Some(bar) = &bar {
                     if bar.is_hidden() {
                         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                        if p.task.is_some() {
+                            // A task says its status, not how far it is: no bar, no count.
+                            bar.set_style(
+                                ProgressStyle::with_template("{spinner} {msg}")
+                                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                            );
+                        }
                     }
                     bar.set_length(p.total.unwrap_or(0.0).max(p.progress).round() as u64);
                     bar.set_position(p.progress.round() as u64);
-                    if let Some(message) = p.message { bar.set_message(message); }
+                    if let Some(message) = p.words() { bar.set_message(message); }
                 }
             }
         }

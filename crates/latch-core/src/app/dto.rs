@@ -456,6 +456,9 @@ pub enum AppEvent {
         progress: f64,
         total: Option<f64>,
         message: Option<String>,
+        /// The task's status (`working`, `input_required`, …) when the server runs the call
+        /// as a task; `message` is then its status message.
+        task: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
     ToolsChanged { server: String },

@@ -86,6 +86,7 @@ impl Latch {
                         progress: p.progress,
                         total: p.total,
                         message: p.message,
+                        task: p.task,
                     });
                 }
             })

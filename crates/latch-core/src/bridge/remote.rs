@@ -585,7 +585,7 @@ pub(crate) async fn relay_progress(
     };
     let mut param = ProgressNotificationParam::new(token.clone(), progress.progress);
     param.total = progress.total;
-    param.message = progress.message;
+    param.message = progress.words();
     if let Err(error) = peer.notify_progress(param).await {
         tracing::debug!(%error, "could not pass progress to the agent");
     }

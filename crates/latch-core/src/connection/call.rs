@@ -4,6 +4,7 @@
 //! A call that may have reached the server is never sent again by Latch — except as the
 //! protocol's next round when the server answered that it needs input (`input_required`), and
 //! as a task when the server refused it, unrun, because the tool runs only as one ([`super::tasks`]).
+//! A server may also answer with a task (the 2026 extension), which Latch then follows.
 
 use std::{sync::Arc, sync::atomic::Ordering, time::Duration};
 
@@ -26,6 +27,12 @@ use crate::tools::{
     Progress, ToolList, ToolResult, ToolView,
     schema::{Check, Violation},
 };
+
+/// What a `tools/call` came back with: its result, or a task the server runs it as.
+enum Called {
+    Result(ToolResult),
+    Task(rmcp::model::Task),
+}
 
 /// How many times one request may be authorized before Latch gives up asking for scopes.
 const MAX_AUTHORIZATIONS: u32 = 3;
@@ -293,7 +300,13 @@ impl Connection {
             }
         })
         .await;
-        // A tool that runs only as a task refuses a plain call without running it.
+        let direct = match direct {
+            // The server runs it as a task (the 2026 extension): follow it to its end.
+            Ok(Called::Task(task)) => return self.follow_task(call_id, tool, task, &options).await,
+            Ok(Called::Result(result)) => Ok(result),
+            Err(error) => Err(error),
+        };
+        // A tool that runs only as a task refuses a plain call without running it (2025-11-25).
         if super::tasks::needs_task(&direct) {
             return self.call_as_task(call_id, tool, arguments, &options).await;
         }
@@ -380,7 +393,7 @@ impl Connection {
         arguments: Map<String, Value>,
         options: &CallOptions,
         next: Continuation,
-    ) -> Result<Round<ToolResult>, CallError> {
+    ) -> Result<Round<Called>, CallError> {
         let mut params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
         params.input_responses = next.input_responses;
         params.request_state = next.request_state;
@@ -424,12 +437,15 @@ impl Connection {
         Ok(
             match response.map_err(|e| CallError::from_service(e, " during the call"))? {
                 ServerResult::CallToolResult(result) => {
-                    Round::Complete(ToolResult::from_rmcp(result))
+                    Round::Complete(Called::Result(ToolResult::from_rmcp(result)))
                 }
                 ServerResult::InputRequiredResult(asked) => Round::InputRequired(asked),
-                other => Round::Complete(ToolResult::from_wire(
+                ServerResult::CreateTaskResult(created) => {
+                    Round::Complete(Called::Task(created.task))
+                }
+                other => Round::Complete(Called::Result(ToolResult::from_wire(
                     &serde_json::to_value(&other).unwrap_or_default(),
-                )),
+                ))),
             },
         )
     }

@@ -142,16 +142,21 @@ impl ClientHandler for LatchHandler {
                 capabilities.sampling = host.sampling.then(SamplingCapability::default);
                 capabilities.roots = host.roots.then(RootsCapabilities::default);
             }
+            // Latch follows a call the server runs as a task (SEP-2663, `tasks/follow.rs`).
+            let mut extensions = rmcp::model::ExtensionCapabilities::new();
+            extensions.insert(
+                rmcp::model::TASKS_EXTENSION_ID.to_owned(),
+                serde_json::Map::new(),
+            );
             if self.shared.host.shows_apps() {
                 let mut ui = serde_json::Map::new();
                 ui.insert(
                     "mimeTypes".into(),
                     serde_json::json!([crate::app::APP_MIME_TYPE]),
                 );
-                let mut extensions = rmcp::model::ExtensionCapabilities::new();
                 extensions.insert(crate::app::UI_EXTENSION.to_owned(), ui);
-                capabilities.extensions = Some(extensions);
             }
+            capabilities.extensions = Some(extensions);
             capabilities
         });
         ClientConfig::new(
@@ -170,6 +175,7 @@ impl ClientHandler for LatchHandler {
             progress: params.progress,
             total: params.total,
             message: params.message.clone(),
+            task: None,
         };
         let call = {
             let mut calls = self.shared.calls.lock().unwrap_or_else(|e| e.into_inner());

@@ -104,8 +104,8 @@ where
     Ok(try_join_all(answers).await?.into_iter().collect())
 }
 
-/// Answer every request of one round through the connection's handler.
-async fn answer_all(
+/// Answer every request of one round (or of a task) through the connection's handler.
+pub(crate) async fn answer_all(
     handler: &LatchHandler,
     requests: InputRequests,
     cancel: &CancellationToken,

@@ -12,6 +12,7 @@
 //! to run sampling or elicitation as a task) is in [`client`].
 
 pub(crate) mod client;
+mod follow;
 
 use std::time::Duration;
 
@@ -185,15 +186,13 @@ impl Connection {
     /// A task status as the call's progress: to the caller and on the event bus.
     fn report_task(&self, call_id: u64, reports: &mut u32, status: &Status, options: &CallOptions) {
         *reports += 1;
-        let message = Some(match &status.message {
-            Some(message) => format!("{}: {message}", status.status),
-            None => status.status.clone(),
-        });
         let progress = Progress {
             progress: f64::from(*reports),
             total: None,
-            message: message.clone(),
+            message: status.message.clone(),
+            task: Some(status.status.clone()),
         };
+        let message = progress.words();
         if let Some(sender) = &options.progress {
             let _ = sender.send(progress);
         }

@@ -104,11 +104,22 @@ export function ToolRunner({ server, tool, initial, onClose }: ToolRunnerProps) 
   );
 }
 
-/** Progress of one call, from `progress` events with its callId. */
+/** A task's status in words (the wire's words otherwise). */
+const TASK_WORDS: Record<string, string> = {
+  working: "Working",
+  input_required: "Waiting for your answer",
+  completed: "Done",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+/** Progress of one call, from `progress` events with its callId; a call the server runs as a
+ * task shows the task's status and message instead of a count. */
 export function RunningCall({ callId }: { callId: string }) {
   const call = useStore((s) => s.running[callId]);
-  const progress = call?.progress;
-  const total = call?.total ?? undefined;
+  const task = call?.task ?? undefined;
+  const progress = task ? undefined : call?.progress;
+  const total = task ? undefined : (call?.total ?? undefined);
   const percent = progress !== undefined && total ? Math.min(100, Math.max(0, (progress / total) * 100)) : undefined;
   return (
     <div className="running" data-testid="running-call" data-call-id={callId}>
@@ -124,10 +135,20 @@ export function RunningCall({ callId }: { callId: string }) {
         >
           <div className="progress-fill" style={percent !== undefined ? { width: `${percent}%` } : undefined} />
         </div>
-        <span className="small muted" data-testid="progress-text">
-          {progress === undefined ? "Running…" : total ? `${progress} of ${total}` : `${progress}`}
-          {call?.message ? ` · ${call.message}` : ""}
-        </span>
+        {task ? (
+          <span className="small" data-testid="progress-text">
+            <span className={`task-status task-${task}`} data-testid="task-status" data-status={task}>
+              Task · {TASK_WORDS[task] ?? task}
+            </span>
+            {call?.message ? <span className="muted"> · {call.message}</span> : null}
+            {task === "input_required" ? <span className="muted"> · answer the server's question to go on</span> : null}
+          </span>
+        ) : (
+          <span className="small muted" data-testid="progress-text">
+            {progress === undefined ? "Running…" : total ? `${progress} of ${total}` : `${progress}`}
+            {call?.message ? ` · ${call.message}` : ""}
+          </span>
+        )}
       </div>
       <button type="button" className="btn btn-secondary btn-small" onClick={() => void actions.cancelCall(callId)} data-testid="cancel-call">
         Cancel
