@@ -339,6 +339,33 @@ impl SecretStore {
         )
     }
 
+    /// Test hook: an empty store in memory that counts its reads, per key — for tests of how
+    /// often a value is looked up (each read is a keychain call in a real store).
+    #[cfg(test)]
+    pub(crate) fn memory_counting_reads()
+    -> (Self, Arc<Mutex<std::collections::HashMap<String, usize>>>) {
+        struct Counting(
+            memory::MemoryBackend,
+            Arc<Mutex<std::collections::HashMap<String, usize>>>,
+        );
+        impl Backend for Counting {
+            fn get(&self, key: &str) -> Result<Option<Secret>, SecretsError> {
+                *self.1.lock().unwrap().entry(key.to_owned()).or_default() += 1;
+                self.0.get(key)
+            }
+            fn put(&self, key: &str, value: &[u8]) -> Result<(), SecretsError> {
+                self.0.put(key, value)
+            }
+            fn delete(&self, key: &str) -> Result<(), SecretsError> {
+                self.0.delete(key)
+            }
+        }
+        let reads = Arc::default();
+        let backend = Counting(memory::MemoryBackend::default(), Arc::clone(&reads));
+        let store = Self::from_parts(StoreKind::Memory, Box::new(backend), None, None, None);
+        (store, reads)
+    }
+
     /// Which kind of store this is.
     pub fn kind(&self) -> StoreKind {
         self.current().inner.kind

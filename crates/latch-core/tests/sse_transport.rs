@@ -225,6 +225,77 @@ async fn everything_server_lists_tools_and_sums_over_legacy_sse() {
     server.stop().await;
 }
 
+/// Opened with `connect_logged`, the `GET` of the event stream and each `POST` are in the
+/// server's protocol log (what the app's Log view shows), with their statuses, and the token
+/// and a configured header shown as `[redacted]`, never as they are.
+#[tokio::test]
+async fn everything_over_sse_records_its_http_exchanges() {
+    const TOKEN: &str = "sse-token-value-never-shown";
+    const TENANT: &str = "sse-tenant-value-never-shown";
+    let Some(server) = Everything::start().await else {
+        return;
+    };
+    let mut config = SseClientConfig::new(server.sse_url());
+    let bearer = HeaderValue::from_str(&format!("Bearer {TOKEN}")).unwrap();
+    config.headers.insert(http::header::AUTHORIZATION, bearer);
+    config
+        .headers
+        .insert("x-tenant", HeaderValue::from_static(TENANT));
+    let transport =
+        SseClientTransport::connect_logged(reqwest::Client::new(), config, "sse-logged")
+            .await
+            .expect("the SSE stream opens and names an endpoint");
+    let client = ().serve(transport).await.expect("initialize over SSE");
+    client.list_all_tools().await.expect("tools/list");
+    client.cancel().await.expect("close the session");
+
+    let entries = latch_core::connection::tap::entries("sse-logged");
+    let text = serde_json::to_string(&entries).unwrap();
+    assert!(!text.contains(TOKEN) && !text.contains(TENANT), "{text}");
+    let exchanges: Vec<_> = entries.iter().filter(|e| e.http.is_some()).collect();
+    let shown = |entry: &latch_core::connection::tap::ProtocolEntry, name: &str| {
+        let http = entry.http.as_ref().unwrap();
+        http.request_headers
+            .iter()
+            .find(|h| h.name == name)
+            .map(|h| h.value.clone())
+    };
+    let get = exchanges[0];
+    let http = get.http.as_ref().unwrap();
+    assert_eq!((http.method.as_str(), http.status), ("GET", Some(200)));
+    assert_eq!(http.url, server.sse_url().as_str());
+    assert_eq!(get.summary, "GET 200");
+    assert!(
+        http.response_headers
+            .iter()
+            .any(|h| h.name == "content-type" && h.value.starts_with("text/event-stream")),
+        "{http:?}"
+    );
+    assert_eq!(shown(get, "accept").as_deref(), Some("text/event-stream"));
+    for name in ["authorization", "x-tenant"] {
+        assert_eq!(shown(get, name).as_deref(), Some("[redacted]"), "{name}");
+    }
+    for method in ["initialize", "notifications/initialized", "tools/list"] {
+        let post = exchanges
+            .iter()
+            .find(|e| e.method.as_deref() == Some(method))
+            .unwrap_or_else(|| panic!("the POST of {method}: {exchanges:#?}"));
+        let http = post.http.as_ref().unwrap();
+        assert_eq!((http.method.as_str(), http.status), ("POST", Some(202)));
+        assert_eq!(post.summary, format!("POST 202 ({method})"));
+        assert!(!post.is_error && http.error.is_none(), "{post:?}");
+        assert!(http.request_size > 0 && post.latency_ms.is_some());
+        let message = format!("http://127.0.0.1:{}/message?", server.port);
+        assert!(http.url.starts_with(&message), "{}", http.url);
+        assert_eq!(shown(post, "authorization").as_deref(), Some("[redacted]"));
+        assert_eq!(
+            shown(post, "content-type").as_deref(),
+            Some("application/json")
+        );
+    }
+    server.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // A scripted HTTP/1.1 + SSE server.
 // ---------------------------------------------------------------------------------------------

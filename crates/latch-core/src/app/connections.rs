@@ -74,6 +74,7 @@ impl Latch {
         match result {
             Ok(connection) => {
                 let connection = Arc::new(connection);
+                self.restore_log_level(name, &connection).await;
                 let tools = connection.list_tools().await;
                 let (count, tools_error) = match &tools {
                     Ok(tools) => (Some(crate::tools::listed(tools).count()), None),

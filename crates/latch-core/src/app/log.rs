@@ -2,6 +2,11 @@
 //! ([`crate::connection::tap`]), cleared or exported as a JSON file, new ones forwarded live to
 //! the UI; and the level of the server's own log messages, set the way its era allows
 //! (`logging/setLevel` on a 2025 session, the request `_meta` on the 2026 wire).
+//!
+//! The chosen level is kept per server for the app session (in the tap, with the log), not in
+//! the server's entry: a 2025 session forgets it when it ends, so each new connection (a
+//! reconnect, a sign-in, the server restarted) is told it again ([`Latch::restore_log_level`]);
+//! the 2026 wire carries it in every request anyway.
 
 // Logging is deprecated in rmcp (SEP-2577) but the 2025 wire still has `logging/setLevel`.
 #![allow(deprecated)]
@@ -12,7 +17,10 @@ use rmcp::model::{ClientRequest, LoggingLevel, SetLevelRequest, SetLevelRequestP
 use tokio::sync::broadcast;
 
 use super::{AppError, AppEvent, Latch, Result};
-use crate::connection::tap::{self, ProtocolEntry};
+use crate::{
+    Connection,
+    connection::tap::{self, ProtocolEntry},
+};
 
 /// The levels a server's log messages may be filtered at, lowest first.
 pub const LOG_LEVELS: &[&str] = &[
@@ -68,36 +76,49 @@ impl Latch {
                 )
             })?;
         tap::set_level(name, Some(level.to_owned()));
+        // A new connection is told the chosen level as it opens (`restore_log_level`).
+        let fresh = self.live_connection(name).is_none();
         let connection = self.connection(name).await?;
         if connection.server_info().stateless {
             return Ok(());
         }
-        let offers_logging = connection
-            .peer_info()
-            .is_some_and(|info| info.capabilities.logging.is_some());
-        if !offers_logging {
+        if !offers_logging(&connection) {
             return Err(AppError::new(
                 "log",
                 format!("{name} does not send log messages, so it has no log level to set."),
             ));
         }
-        let request = ClientRequest::SetLevelRequest(SetLevelRequest::new(
-            SetLevelRequestParams::new(parsed),
-        ));
-        connection
-            .peer()
-            .send_request(request)
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                AppError::new(
-                    "log",
-                    format!(
-                        "{name} refused the log level: {}",
-                        crate::connection::without_type_paths(&e.to_string())
-                    ),
-                )
-            })
+        if fresh {
+            return Ok(());
+        }
+        send_level(&connection, parsed).await.map_err(|e| {
+            AppError::new(
+                "log",
+                format!(
+                    "{name} refused the log level: {}",
+                    crate::connection::without_type_paths(&e.to_string())
+                ),
+            )
+        })
+    }
+
+    /// Tell a new connection to `name` the log level chosen for it, if one was: a 2025 session
+    /// starts at the server's default. Called as each connection opens; a refusal is only
+    /// logged (the connection is still good).
+    pub(super) async fn restore_log_level(&self, name: &str, connection: &Connection) {
+        let Some(level) = tap::level(name) else {
+            return;
+        };
+        if connection.server_info().stateless || !offers_logging(connection) {
+            return;
+        }
+        let Ok(parsed) = serde_json::from_value::<LoggingLevel>(serde_json::Value::String(level))
+        else {
+            return;
+        };
+        if let Err(error) = send_level(connection, parsed).await {
+            tracing::info!(server = name, %error, "the chosen log level could not be set again");
+        }
     }
 
     /// Forward new protocol log entries to the UI as they are recorded.
@@ -120,4 +141,21 @@ impl Latch {
             }
         });
     }
+}
+
+/// The server said it sends log messages.
+fn offers_logging(connection: &Connection) -> bool {
+    connection
+        .peer_info()
+        .is_some_and(|info| info.capabilities.logging.is_some())
+}
+
+/// `logging/setLevel` on a 2025 session.
+async fn send_level(
+    connection: &Connection,
+    level: LoggingLevel,
+) -> std::result::Result<(), rmcp::ServiceError> {
+    let request =
+        ClientRequest::SetLevelRequest(SetLevelRequest::new(SetLevelRequestParams::new(level)));
+    connection.peer().send_request(request).await.map(|_| ())
 }

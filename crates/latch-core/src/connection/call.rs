@@ -227,6 +227,24 @@ impl Connection {
         Ok(list)
     }
 
+    /// The tool called `tool` as a call sees it (its schema): listed only when the cached list
+    /// lacks it, so asking before [`Connection::call_tool`] costs that call no `tools/list`.
+    pub async fn tool_for_call(&self, tool: &str) -> Result<Option<ToolView>, CallError> {
+        Ok(self.list_for_call(tool).await?.view(tool).cloned())
+    }
+
+    /// A list a call of `tool` can use. A call needs the tool's schema, not the newest list: a
+    /// list past its `ttlMs` still serves when it has the tool (servers that say `ttlMs: 0`
+    /// would otherwise cost a `tools/list` before every call). It is dropped when the server
+    /// says it changed.
+    async fn list_for_call(&self, tool: &str) -> Result<Arc<ToolList>, CallError> {
+        let cached = self.shared.tools.read().await.clone();
+        match cached {
+            Some(list) if list.get(tool).is_some() => Ok(list),
+            _ => self.tool_list().await,
+        }
+    }
+
     /// Call `tool` with `arguments`.
     pub async fn call_tool(
         &self,
@@ -234,14 +252,7 @@ impl Connection {
         arguments: Map<String, Value>,
         options: CallOptions,
     ) -> Result<ToolResult, CallError> {
-        // A call needs the tool's schema, not the newest list: a list past its `ttlMs` still
-        // serves when it has the tool (servers that say `ttlMs: 0` would otherwise cost a
-        // `tools/list` before every call). It is dropped when the server says it changed.
-        let cached = self.shared.tools.read().await.clone();
-        let tools = match cached {
-            Some(list) if list.get(tool).is_some() => list,
-            _ => self.tool_list().await?,
-        };
+        let tools = self.list_for_call(tool).await?;
         let Some((_, schema)) = tools.get(tool) else {
             let close: Vec<&str> = tools
                 .views()

@@ -11,6 +11,7 @@
 
 mod dpop;
 mod grant;
+pub(super) mod layer;
 mod refresh_once;
 mod reissue;
 mod session_watch;
@@ -21,7 +22,10 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use rmcp::{
     RoleClient, ServiceExt,
     service::{ClientLifecycleMode, RunningService, serve_client_with_lifecycle},
-    transport::streamable_http_client::StreamableHttpClientTransportConfig,
+    transport::{
+        Transport,
+        streamable_http_client::{StreamableHttpClient, StreamableHttpClientTransportConfig},
+    },
 };
 use url::Url;
 
@@ -31,6 +35,7 @@ use super::{
     ConnectError, ConnectOptions, LatchHandler,
     sse::{SseClientConfig, SseClientTransport},
     tap,
+    tasks::client::{TaskHost, TaskMarks},
 };
 use crate::config::{RemoteServer, SecretSource};
 
@@ -74,11 +79,23 @@ impl Target {
         })
     }
 
-    /// `client`, its exchanges recorded in the server's protocol log (`signed`: a stored
-    /// grant's token goes on its requests).
-    fn tapped<C>(&self, client: C, signed: bool) -> tap::http::TappedHttp<C> {
+    /// The Streamable HTTP transport over `client` (`signed`: a stored grant's token goes on
+    /// its requests). From the top: the server's task-augmented requests answered as tasks,
+    /// the messages logged, the session watched, tasks marked on the wire, the HTTP exchanges
+    /// logged, then `client`.
+    fn transport<C>(
+        &self,
+        client: C,
+        signed: bool,
+        config: StreamableHttpClientTransportConfig,
+    ) -> impl Transport<RoleClient> + use<C>
+    where
+        C: StreamableHttpClient<Error = reqwest::Error> + Sync,
+    {
         let configured = tap::redact::Configured::new(self.headers.keys());
-        tap::http::TappedHttp::new(client, self.log.clone(), configured, signed)
+        let client = tap::http::TappedHttp::new(client, self.log.clone(), configured, signed);
+        let transport = session_watch::transport(TaskMarks::new(client), config);
+        TaskHost::new(tap::Tapped::new(transport, self.log.clone()))
     }
 }
 
@@ -111,16 +128,11 @@ pub(crate) async fn connect_streamable(
                 Some(mut grant) => {
                     // This server's client: its headers decide where a redirect may go.
                     grant.client.http_client.inner = http;
-                    let client = target.tapped(RefreshOnce::new(grant), true);
-                    let transport = session_watch::transport(client, config);
-                    let transport = tap::Tapped::new(transport, target.log.clone());
-                    let transport = super::tasks::client::TaskHost::new(transport);
+                    let transport = target.transport(RefreshOnce::new(grant), true, config);
                     serve_client_with_lifecycle(handler, transport, lifecycle).await
                 }
                 None => {
-                    let transport = session_watch::transport(target.tapped(http, false), config);
-                    let transport = tap::Tapped::new(transport, target.log.clone());
-                    let transport = super::tasks::client::TaskHost::new(transport);
+                    let transport = target.transport(http, false, config);
                     serve_client_with_lifecycle(handler, transport, lifecycle).await
                 }
             };
@@ -164,7 +176,7 @@ pub(crate) async fn connect_sse(
         let handler = handler.clone();
         let http = http.clone();
         async move {
-            let transport = SseClientTransport::connect(http, config)
+            let transport = SseClientTransport::connect_recorded(http, config, target.log.clone())
                 .await
                 .map_err(|e| ConnectError::from_sse(e, target.url.as_str()))?;
             handler

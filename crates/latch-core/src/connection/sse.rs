@@ -6,18 +6,24 @@
 //! Safety rails: the `endpoint` must be on the SSE URL's origin (a server cannot redirect the
 //! client's messages, and its headers, elsewhere); every event is size-bounded; error bodies are
 //! only previewed, bounded; header values are never logged nor shown in `Debug` output.
+//!
+//! Opened with [`SseClientTransport::connect_logged`], the `GET` and every `POST` are recorded
+//! in the server's protocol log ([`record`]), as the Streamable HTTP exchanges are.
 
-use std::{
-    borrow::Cow,
-    fmt,
-    pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
-    time::Duration,
-};
+mod limit;
+mod record;
 
+#[cfg(test)]
+use self::limit::EventSizeLimiter;
+use self::limit::{BodyError, SizeLimited};
+
+use std::{borrow::Cow, fmt, sync::Arc, time::Duration};
+
+use self::record::Recorder;
+
+#[cfg(fuzzing)]
 use bytes::Bytes;
-use futures::{Stream, StreamExt, stream::BoxStream};
+use futures::{StreamExt, stream::BoxStream};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use rmcp::{
     RoleClient,
@@ -195,6 +201,8 @@ pub struct SseClientTransport {
     messages: mpsc::Receiver<ServerJsonRpcMessage>,
     cancel: CancellationToken,
     reader: Option<JoinHandle<()>>,
+    /// Where the HTTP exchanges are recorded, when they are.
+    recorder: Option<Recorder>,
 }
 
 impl fmt::Debug for SseClientTransport {
@@ -213,12 +221,41 @@ impl SseClientTransport {
         client: reqwest::Client,
         config: SseClientConfig,
     ) -> Result<Self, SseTransportError> {
+        Self::connect_with(client, config, None).await
+    }
+
+    /// [`Self::connect`], with the `GET` and every `POST` recorded in the protocol log of the
+    /// server named `server` ([`crate::connection::tap::entries`]).
+    pub async fn connect_logged(
+        client: reqwest::Client,
+        config: SseClientConfig,
+        server: &str,
+    ) -> Result<Self, SseTransportError> {
+        Self::connect_recorded(client, config, crate::connection::tap::Log::of(server)).await
+    }
+
+    /// [`Self::connect`], the exchanges recorded in `log`.
+    pub(crate) async fn connect_recorded(
+        client: reqwest::Client,
+        config: SseClientConfig,
+        log: crate::connection::tap::Log,
+    ) -> Result<Self, SseTransportError> {
+        let recorder = Recorder::new(log, &config.headers);
+        Self::connect_with(client, config, Some(recorder)).await
+    }
+
+    async fn connect_with(
+        client: reqwest::Client,
+        config: SseClientConfig,
+        recorder: Option<Recorder>,
+    ) -> Result<Self, SseTransportError> {
         let mut headers = config.headers.clone();
         for value in headers.values_mut() {
             value.set_sensitive(true);
         }
         let timeout = config.connect_timeout;
-        let (endpoint, events) = tokio::time::timeout(timeout, open(&client, &config, &headers))
+        let opening = open(&client, &config, &headers, recorder.as_ref());
+        let (endpoint, events) = tokio::time::timeout(timeout, opening)
             .await
             .map_err(|_| SseTransportError::EndpointTimeout { timeout })??;
         tracing::debug!(endpoint = %redacted_url(&endpoint), "legacy SSE stream open");
@@ -237,6 +274,7 @@ impl SseClientTransport {
             messages,
             cancel,
             reader: Some(reader),
+            recorder,
         })
     }
 
@@ -262,23 +300,43 @@ impl Transport<RoleClient> for SseClientTransport {
         let client = self.client.clone();
         let endpoint = self.endpoint.clone();
         let headers = self.post_headers.clone();
+        let pending = match (&self.recorder, &body) {
+            (Some(recorder), Ok(body)) if !closed => {
+                Some(recorder.post(&endpoint, &headers, &item, body.len()))
+            }
+            _ => None,
+        };
         async move {
             if closed {
                 return Err(SseTransportError::Closed);
             }
             let body = body.map_err(SseTransportError::Serialize)?;
-            let response = client
+            let sent = client
                 .post(endpoint)
                 .headers(HeaderMap::clone(&headers))
                 .body(body)
                 .send()
-                .await
-                .map_err(request_error)?;
+                .await;
+            let response = match sent {
+                Ok(response) => response,
+                Err(error) => {
+                    let error = request_error(error);
+                    finish(pending, None, Some(&error));
+                    return Err(error);
+                }
+            };
+            let pending = pending.map(|mut p| {
+                p.answered(&response);
+                p
+            });
             if response.status().is_success() {
-                drain(response).await;
+                let read = drain(response).await;
+                finish(pending, Some(read), None);
                 Ok(())
             } else {
-                Err(status_error(response).await)
+                let error = status_error(response).await;
+                finish(pending, None, Some(&error));
+                Err(error)
             }
         }
     }
@@ -309,11 +367,19 @@ impl Drop for SseClientTransport {
 /// Events parsed from the `GET` response, each bounded in size.
 type Events = BoxStream<'static, Result<Sse, sse_stream::Error>>;
 
+/// Record `pending`, if the exchange is recorded: `read` bytes of answer, or failed with `error`.
+fn finish(pending: Option<record::Pending>, read: Option<u64>, error: Option<&SseTransportError>) {
+    if let Some(pending) = pending {
+        pending.finish(read, error.map(|e| e as &dyn fmt::Display));
+    }
+}
+
 /// Send the `GET`, check the answer, and read events until the `endpoint` one.
 async fn open(
     client: &reqwest::Client,
     config: &SseClientConfig,
     headers: &HeaderMap,
+    recorder: Option<&Recorder>,
 ) -> Result<(Url, Events), SseTransportError> {
     let mut request_headers = headers.clone();
     request_headers.insert(
@@ -323,24 +389,41 @@ async fn open(
     if !request_headers.contains_key(header::CACHE_CONTROL) {
         request_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
-    let response = client
+    let mut pending = recorder.map(|r| r.get(&config.url, &request_headers));
+    let sent = client
         .get(config.url.clone())
         .headers(request_headers)
         .send()
-        .await
-        .map_err(request_error)?;
+        .await;
+    let response = match sent {
+        Ok(response) => response,
+        Err(error) => {
+            let error = request_error(error);
+            finish(pending, None, Some(&error));
+            return Err(error);
+        }
+    };
+    if let Some(pending) = &mut pending {
+        pending.answered(&response);
+    }
     if !response.status().is_success() {
-        return Err(status_error(response).await);
+        let error = status_error(response).await;
+        finish(pending, None, Some(&error));
+        return Err(error);
     }
     if let Some(content_type) = response.headers().get(header::CONTENT_TYPE) {
         let text = String::from_utf8_lossy(content_type.as_bytes());
         let media_type = text.split(';').next().unwrap_or_default().trim();
         if !media_type.eq_ignore_ascii_case("text/event-stream") {
-            return Err(SseTransportError::NotEventStream {
+            let error = SseTransportError::NotEventStream {
                 content_type: preview(&text, 100),
-            });
+            };
+            finish(pending, None, Some(&error));
+            return Err(error);
         }
     }
+    // The stream goes on: the exchange is complete once its headers came.
+    finish(pending, None, None);
 
     let body = SizeLimited::new(response.bytes_stream().boxed(), config.max_event_size);
     let mut events: Events = SseStream::from_bytes_stream(body).boxed();
@@ -517,9 +600,12 @@ async fn read_prefix(mut response: reqwest::Response, max: usize) -> Vec<u8> {
     body
 }
 
-/// Read a successful response's (short) body so the connection can go back to the pool.
-async fn drain(response: reqwest::Response) {
-    let _ = tokio::time::timeout(PREVIEW_TIMEOUT, read_prefix(response, DRAIN_BYTES)).await;
+/// Read a successful response's (short) body so the connection can go back to the pool; how
+/// many bytes it had (up to the bound).
+async fn drain(response: reqwest::Response) -> u64 {
+    tokio::time::timeout(PREVIEW_TIMEOUT, read_prefix(response, DRAIN_BYTES))
+        .await
+        .map_or(0, |body| body.len() as u64)
 }
 
 /// `text` with whitespace runs collapsed to one space and control characters replaced, cut to
@@ -572,138 +658,6 @@ impl fmt::Debug for HeaderNames<'_> {
     }
 }
 
-/// Why the size-limited body ended.
-#[derive(Debug, thiserror::Error)]
-enum BodyError {
-    #[error("{0}")]
-    Read(#[source] reqwest::Error),
-    #[error("an event exceeded the maximum size of {max_size} bytes")]
-    TooLarge { max_size: usize },
-}
-
-/// The `GET` response body, failing as soon as one event grows past the limit, before the SSE
-/// parser buffers it. The complete events before the oversized one are still passed on.
-struct SizeLimited {
-    inner: BoxStream<'static, reqwest::Result<Bytes>>,
-    limiter: EventSizeLimiter,
-    /// The next poll reports `TooLarge` (a chunk's complete events went out first).
-    too_large_next: bool,
-    failed: bool,
-}
-
-impl SizeLimited {
-    fn new(inner: BoxStream<'static, reqwest::Result<Bytes>>, max_event_size: usize) -> Self {
-        Self {
-            inner,
-            limiter: EventSizeLimiter::new(max_event_size),
-            too_large_next: false,
-            failed: false,
-        }
-    }
-
-    fn too_large(&mut self) -> Poll<Option<Result<Bytes, BodyError>>> {
-        self.failed = true;
-        Poll::Ready(Some(Err(BodyError::TooLarge {
-            max_size: self.limiter.max_size,
-        })))
-    }
-}
-
-impl Stream for SizeLimited {
-    type Item = Result<Bytes, BodyError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.failed {
-            return Poll::Ready(None);
-        }
-        if std::mem::take(&mut this.too_large_next) {
-            return this.too_large();
-        }
-        match this.inner.poll_next_unpin(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Ready(Some(Err(error))) => {
-                this.failed = true;
-                Poll::Ready(Some(Err(BodyError::Read(error.without_url()))))
-            }
-            Poll::Ready(Some(Ok(chunk))) => match this.limiter.observe(&chunk) {
-                Ok(()) => Poll::Ready(Some(Ok(chunk))),
-                Err(0) => this.too_large(),
-                Err(complete) => {
-                    this.too_large_next = true;
-                    Poll::Ready(Some(Ok(chunk.slice(..complete))))
-                }
-            },
-        }
-    }
-}
-
-/// Counts the bytes the SSE parser keeps for the current event (field lines; comment lines
-/// only while unfinished) across chunks; a blank line starts a new event. Lines end with CR,
-/// LF or CRLF.
-#[derive(Debug)]
-struct EventSizeLimiter {
-    max_size: usize,
-    retained: usize,
-    line: usize,
-    line_is_comment: bool,
-    after_cr: bool,
-}
-
-impl EventSizeLimiter {
-    fn new(max_size: usize) -> Self {
-        Self {
-            max_size,
-            retained: 0,
-            line: 0,
-            line_is_comment: false,
-            after_cr: false,
-        }
-    }
-
-    /// Feed a chunk. Once the current event (or line) exceeds the limit: `Err(n)`, where the
-    /// chunk's first `n` bytes end with a blank line (complete events, safe to parse).
-    fn observe(&mut self, chunk: &[u8]) -> Result<(), usize> {
-        let mut complete = 0;
-        for (i, &byte) in chunk.iter().enumerate() {
-            if std::mem::take(&mut self.after_cr) && byte == b'\n' {
-                continue;
-            }
-            match byte {
-                b'\r' | b'\n' => {
-                    if self.line == 0 {
-                        complete = i + 1;
-                    }
-                    self.end_line();
-                    self.after_cr = byte == b'\r';
-                }
-                _ => {
-                    if self.line == 0 {
-                        self.line_is_comment = byte == b':';
-                    }
-                    self.line += 1;
-                }
-            }
-            if self.retained.saturating_add(self.line) > self.max_size {
-                return Err(complete);
-            }
-        }
-        Ok(())
-    }
-
-    fn end_line(&mut self) {
-        if self.line == 0 {
-            self.retained = 0;
-        } else if !self.line_is_comment {
-            // The parser joins data lines with a newline.
-            self.retained = self.retained.saturating_add(self.line + 1);
-        }
-        self.line = 0;
-        self.line_is_comment = false;
-    }
-}
-
 /// Fuzzing entry point (`fuzz/`, built with `--cfg fuzzing`): `data` as the body of an SSE
 /// response, cut into chunks, through the size limiter, the SSE parser, the JSON-RPC parse of
 /// each event and the `endpoint` resolution — the path every byte a server sends takes.
@@ -738,82 +692,5 @@ pub fn fuzz_sse_body(data: &[u8]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limiter_counts_one_event_at_a_time() {
-        let mut limiter = EventSizeLimiter::new(20);
-        assert_eq!(limiter.observe(b"data: 0123456789\n\n"), Ok(()));
-        assert_eq!(limiter.observe(b"data: 0123456789\r\n\r\n"), Ok(()));
-        // Finished comment lines are not kept by the parser, so they do not add up.
-        for _ in 0..5 {
-            assert_eq!(limiter.observe(b": comment, 15 b\n"), Ok(()));
-        }
-        assert_eq!(limiter.observe(b"\ndata: 01234"), Ok(()));
-        assert_eq!(limiter.observe(b"56789\n"), Ok(()));
-        assert_eq!(limiter.observe(b"data: more\n"), Err(0));
-    }
-
-    #[test]
-    fn limiter_passes_the_complete_events_before_an_oversized_one() {
-        let mut limiter = EventSizeLimiter::new(20);
-        let chunk = b"data: a\r\n\r\ndata: b\n\ndata: 0123456789abcdefghij\n\n";
-        let complete = limiter.observe(chunk).unwrap_err();
-        assert_eq!(&chunk[..complete], b"data: a\r\n\r\ndata: b\n\n");
-    }
-
-    #[test]
-    fn limiter_stops_a_line_without_end() {
-        let mut limiter = EventSizeLimiter::new(8);
-        assert_eq!(limiter.observe(b"data: 0123456789"), Err(0));
-    }
-
-    #[test]
-    fn preview_is_bounded_and_single_line() {
-        let long = "x".repeat(1000);
-        let shown = preview(&long, PREVIEW_CHARS);
-        assert_eq!(shown.chars().count(), PREVIEW_CHARS);
-        assert!(shown.ends_with('…'));
-        assert_eq!(preview("a\n  b\tc", 10), "a b c");
-        assert_eq!(preview("abcdef", 6), "abcdef");
-        assert_eq!(preview("abcdefg", 6), "abcde…");
-    }
-
-    #[test]
-    fn endpoint_must_share_the_origin() {
-        let sse = Url::parse("http://127.0.0.1:8080/sse?token=x").unwrap();
-        let ok = resolve_endpoint(&sse, "/message?sessionId=1").unwrap();
-        assert_eq!(ok.as_str(), "http://127.0.0.1:8080/message?sessionId=1");
-        assert!(resolve_endpoint(&sse, "http://127.0.0.1:8080/m").is_ok());
-        for other in [
-            "http://127.0.0.1:8081/m",
-            "https://127.0.0.1:8080/m",
-            "//evil.example/m",
-            "data:text/plain,x",
-        ] {
-            assert!(
-                matches!(
-                    resolve_endpoint(&sse, other),
-                    Err(SseTransportError::CrossOriginEndpoint { .. })
-                ),
-                "{other} must be refused"
-            );
-        }
-    }
-
-    #[test]
-    fn redacted_url_hides_query_and_credentials() {
-        let url = Url::parse("https://user:pw@example.com/sse?key=secret").unwrap();
-        assert_eq!(redacted_url(&url), "https://example.com/sse?…");
-    }
-
-    #[test]
-    fn status_text_has_the_shape_the_core_parses() {
-        assert_eq!(describe_status(404, ""), "HTTP 404 Not Found");
-        assert_eq!(
-            describe_status(500, "boom"),
-            "HTTP 500 Internal Server Error: boom"
-        );
-    }
-}
+#[path = "sse/tests.rs"]
+mod tests;

@@ -4,11 +4,12 @@
 //! its last [`CAPACITY`] entries, the oldest dropped first.
 //!
 //! Messages are taken by [`Tapped`], a wrapper around any rmcp client transport (stdio,
-//! Streamable HTTP, legacy SSE alike); HTTP exchanges by [`http::TappedHttp`], the outermost
-//! client of a Streamable HTTP connection. Nothing secret is ever kept: header values that
-//! carry credentials (`Authorization`, `DPoP`, cookies, the server's configured headers, any
-//! value that looks like a token) and secret-looking URL query values become `[redacted]`
-//! before an entry exists.
+//! Streamable HTTP, legacy SSE alike); HTTP exchanges by [`http::TappedHttp`] (the layer of a
+//! Streamable HTTP connection's client stack right above the client that sends) and by the
+//! legacy SSE transport's own recorder. Nothing secret is ever kept: header values that carry
+//! credentials (`Authorization`, `DPoP`, cookies, the server's configured headers, any value
+//! that looks like a token) and secret-looking URL query values become `[redacted]` before an
+//! entry exists.
 
 pub(crate) mod http;
 pub(crate) mod redact;

@@ -6,7 +6,11 @@
 //! their key in memory too.
 //!
 //! Reading the store costs a keychain call, and every MCP request asks whether its grant has a
-//! key: the answer is reused for [`RECHECK`] (and until told otherwise, when a key is held).
+//! key. A request asks for its token ([`KeySlot::load_for`]): the answer stands while the
+//! requests carry that token — a token is bound to one key, or to none, for its whole life — so
+//! the slot is read again only when the token changes (a refresh, a sign-in here or in another
+//! program), a sign-in here resets it, or a server refuses a proof. Other looks reuse the last
+//! answer for [`RECHECK`] (and until told otherwise, when a key is held).
 
 use std::{
     sync::{Arc, Mutex},
@@ -30,8 +34,20 @@ pub(crate) struct KeySlot {
     seen: Arc<Mutex<Option<Seen>>>,
 }
 
-/// What a look at the slot found, and until when it stands.
-type Seen = (Option<Arc<DpopKey>>, Instant);
+/// What a look at the slot found, until when it stands, and the token (its SHA-256) of the
+/// requests it stands for while they carry that token.
+#[derive(Clone)]
+struct Seen {
+    key: Option<Arc<DpopKey>>,
+    until: Instant,
+    token: Option<[u8; 32]>,
+}
+
+/// The SHA-256 of a token: what the slot remembers of it.
+fn digest(token: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).into()
+}
 
 #[derive(Clone)]
 enum Place {
@@ -76,19 +92,55 @@ impl KeySlot {
 
     /// The grant's key, if it has one.
     pub(crate) async fn load(&self) -> Result<Option<Arc<DpopKey>>, DpopError> {
-        if let Some((key, until)) = self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
-            && (key.is_some() || Instant::now() < until)
+        if let Some(seen) = self.seen()
+            && (seen.key.is_some() || Instant::now() < seen.until)
         {
-            return Ok(key);
+            return Ok(seen.key);
         }
-        let key = match self.read().await? {
-            Some(pkcs8) => Some(Arc::new(
-                DpopKey::from_pkcs8(&pkcs8).map_err(DpopError::KeyStore)?,
-            )),
-            None => None,
-        };
+        let key = self.read_key().await?;
         self.remember(key.clone());
         Ok(key)
+    }
+
+    /// The key to sign a request carrying `token` with, if the grant has one: what the last
+    /// look for the same token found, without reading the slot again. A look that was not
+    /// for a token and still stands is taken for this one.
+    pub(crate) async fn load_for(&self, token: &str) -> Result<Option<Arc<DpopKey>>, DpopError> {
+        let token = digest(token);
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(seen) = seen.as_mut() {
+                match seen.token {
+                    Some(seen_for) if seen_for == token => return Ok(seen.key.clone()),
+                    None if seen.key.is_some() || Instant::now() < seen.until => {
+                        seen.token = Some(token);
+                        return Ok(seen.key.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let key = self.read_key().await?;
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(Seen {
+            key: key.clone(),
+            until: Instant::now() + RECHECK,
+            token: Some(token),
+        });
+        Ok(key)
+    }
+
+    fn seen(&self) -> Option<Seen> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The key in the slot, read now.
+    async fn read_key(&self) -> Result<Option<Arc<DpopKey>>, DpopError> {
+        match self.read().await? {
+            Some(pkcs8) => Ok(Some(Arc::new(
+                DpopKey::from_pkcs8(&pkcs8).map_err(DpopError::KeyStore)?,
+            ))),
+            None => Ok(None),
+        }
     }
 
     /// The grant's key, made and kept first when it has none — under the lock, so two
@@ -130,8 +182,11 @@ impl KeySlot {
     }
 
     fn remember(&self, key: Option<Arc<DpopKey>>) {
-        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((key, Instant::now() + RECHECK));
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(Seen {
+            key,
+            until: Instant::now() + RECHECK,
+            token: None,
+        });
     }
 
     async fn read(&self) -> Result<Option<Zeroizing<Vec<u8>>>, DpopError> {
@@ -194,5 +249,63 @@ mod tests {
         assert!(store.get("dpop-grant:demo::default").unwrap().is_none());
         other.forget_seen();
         assert!(other.load().await.unwrap().is_none());
+    }
+
+    /// Requests ask the slot for their token's key: over many requests the store is read once
+    /// per token (each read is a keychain call), never per request — however far apart the
+    /// requests are — and a new key (a sign-in here, or in another program that shares the
+    /// store) is used from the first request that carries its token.
+    #[tokio::test(start_paused = true)]
+    async fn the_store_is_read_once_per_token_not_per_request() {
+        let (store, reads) = SecretStore::memory_counting_reads();
+        let name = key_name("grant:demo::default");
+        let read = || reads.lock().unwrap().get(&name).copied().unwrap_or(0);
+        let slot = KeySlot::for_grant(store.clone(), "grant:demo::default");
+        let requests = |token: &'static str| {
+            let slot = slot.clone();
+            async move {
+                let mut keys = Vec::new();
+                for _ in 0..20 {
+                    keys.push(slot.load_for(token).await.unwrap());
+                    tokio::time::advance(RECHECK * 2).await;
+                }
+                keys
+            }
+        };
+
+        // A bearer grant: no key, and one read for 20 requests a minute and more apart.
+        let keys = requests("bearer-1").await;
+        assert!(keys.iter().all(Option::is_none));
+        assert_eq!(read(), 1);
+
+        // Another program signs in with DPoP (a new key in the shared store, a new token).
+        let other = KeySlot::for_grant(store.clone(), "grant:demo::default");
+        let made = other.get_or_create().await.unwrap();
+        let before = read();
+        let keys = requests("bound-2").await;
+        assert_eq!(read(), before + 1, "one read for the new token");
+        assert!(
+            keys.iter()
+                .all(|k| k.as_ref().unwrap().thumbprint() == made.thumbprint()),
+            "its key signs from the first request"
+        );
+
+        // A sign-in here makes a new key: the next request uses it, with no further read.
+        slot.clear().await.unwrap();
+        let remade = slot.get_or_create().await.unwrap();
+        assert_ne!(remade.thumbprint(), made.thumbprint());
+        let before = read();
+        let keys = requests("bound-3").await;
+        assert_eq!(read(), before);
+        assert!(
+            keys.iter()
+                .all(|k| k.as_ref().unwrap().thumbprint() == remade.thumbprint())
+        );
+
+        // A refused proof: the slot is read again, once.
+        slot.forget_seen();
+        let before = read();
+        requests("bound-3").await;
+        assert_eq!(read(), before + 1);
     }
 }

@@ -12,29 +12,20 @@
 //! a fresh proof, after reading the key slot again.
 
 use std::{
-    collections::HashMap,
     future::Future,
     sync::{Arc, Mutex},
 };
 
-use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue, header::AUTHORIZATION};
-use rmcp::{
-    model::ClientJsonRpcMessage,
-    transport::{
-        auth::AuthError,
-        streamable_http_client::{
-            StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
-            StreamableHttpResponseLimits,
-        },
-    },
+use rmcp::transport::{
+    auth::AuthError,
+    streamable_http_client::{StreamableHttpError, StreamableHttpPostResponse},
 };
 
+use super::layer::{
+    Delete, Error, Events, Get, Headers, Kind, Layer, Post, Request, streamable_http_client,
+};
 use crate::auth::{DpopKeySlot, ProofFor};
-
-type Error = StreamableHttpError<reqwest::Error>;
-type Headers = HashMap<HeaderName, HeaderValue>;
-type Events = BoxStream<'static, Result<sse_stream::Sse, sse_stream::Error>>;
 
 /// A connection's HTTP client for a grant that may be DPoP-bound. Clones share the nonce.
 #[derive(Clone)]
@@ -133,7 +124,7 @@ impl DpopHttp {
         let Some(token) = token else {
             return call(None, headers).await;
         };
-        let key = match self.keys.load().await {
+        let key = match self.keys.load_for(&token).await {
             Ok(Some(key)) => key,
             Ok(None) => return call(Some(token), headers).await,
             Err(error) => {
@@ -217,175 +208,64 @@ impl DpopHttp {
     }
 }
 
-impl StreamableHttpClient for DpopHttp {
-    type Error = reqwest::Error;
-
-    async fn post_message(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: Headers,
-    ) -> Result<StreamableHttpPostResponse, Error> {
+impl DpopHttp {
+    /// `request` through rmcp's reqwest client, by [`Self::send`].
+    async fn bound<K: Kind>(&self, request: Request<K>) -> Result<K::Answer, Error> {
+        let (token, headers) = (request.token.clone(), request.headers.clone());
+        let session_id = request.session_id.as_deref();
         self.send(
-            "POST",
-            &uri,
-            session_id.as_deref(),
+            K::METHOD,
+            &request.uri,
+            session_id,
             token,
             headers,
-            |token, headers| {
-                self.inner.post_message(
-                    uri.clone(),
-                    message.clone(),
-                    session_id.clone(),
-                    token,
-                    headers,
-                )
-            },
-        )
-        .await
-    }
-
-    async fn post_message_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: Headers,
-        max_sse_event_size: usize,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        self.send(
-            "POST",
-            &uri,
-            session_id.as_deref(),
-            token,
-            headers,
-            |token, headers| {
-                self.inner.post_message_with_max_sse_event_size(
-                    uri.clone(),
-                    message.clone(),
-                    session_id.clone(),
-                    token,
-                    headers,
-                    max_sse_event_size,
-                )
-            },
-        )
-        .await
-    }
-
-    async fn post_message_with_response_limits(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: Headers,
-        limits: StreamableHttpResponseLimits,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        self.send(
-            "POST",
-            &uri,
-            session_id.as_deref(),
-            token,
-            headers,
-            |token, headers| {
-                self.inner.post_message_with_response_limits(
-                    uri.clone(),
-                    message.clone(),
-                    session_id.clone(),
-                    token,
-                    headers,
-                    limits,
-                )
-            },
-        )
-        .await
-    }
-
-    async fn delete_session(
-        &self,
-        uri: Arc<str>,
-        session_id: Arc<str>,
-        token: Option<String>,
-        headers: Headers,
-    ) -> Result<(), Error> {
-        self.send(
-            "DELETE",
-            &uri,
-            Some(&session_id),
-            token,
-            headers,
-            |token, headers| {
-                self.inner
-                    .delete_session(uri.clone(), session_id.clone(), token, headers)
-            },
-        )
-        .await
-    }
-
-    async fn get_stream(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        token: Option<String>,
-        headers: Headers,
-    ) -> Result<Events, Error> {
-        self.send(
-            "GET",
-            &uri,
-            session_id.as_deref(),
-            token,
-            headers,
-            |token, headers| {
-                self.inner.get_stream(
-                    uri.clone(),
-                    session_id.clone(),
-                    last_event_id.clone(),
-                    token,
-                    headers,
-                )
-            },
-        )
-        .await
-    }
-
-    async fn get_stream_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        token: Option<String>,
-        headers: Headers,
-        max_sse_event_size: usize,
-    ) -> Result<Events, Error> {
-        self.send(
-            "GET",
-            &uri,
-            session_id.as_deref(),
-            token,
-            headers,
-            |token, headers| {
-                self.inner.get_stream_with_max_sse_event_size(
-                    uri.clone(),
-                    session_id.clone(),
-                    last_event_id.clone(),
-                    token,
-                    headers,
-                    max_sse_event_size,
-                )
-            },
+            |token, headers| request.with(token, headers).send(&self.inner),
         )
         .await
     }
 }
 
+impl Layer for DpopHttp {
+    type Inner = reqwest::Client;
+
+    fn inner(&self) -> &reqwest::Client {
+        &self.inner
+    }
+
+    fn post(
+        &self,
+        request: Request<Post>,
+    ) -> impl Future<Output = Result<StreamableHttpPostResponse, Error>> + Send + '_ {
+        self.bound(request)
+    }
+
+    fn get(
+        &self,
+        request: Request<Get>,
+    ) -> impl Future<Output = Result<Events, Error>> + Send + '_ {
+        self.bound(request)
+    }
+
+    fn delete(
+        &self,
+        request: Request<Delete>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        self.bound(request)
+    }
+}
+
+streamable_http_client!(DpopHttp);
+
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::{
+        collections::HashMap,
+        sync::atomic::{AtomicBool, Ordering},
+    };
+
+    use rmcp::{
+        model::ClientJsonRpcMessage, transport::streamable_http_client::StreamableHttpClient,
+    };
 
     use super::*;
     use crate::auth::dpop_peer::{Answer, Peer};
@@ -505,5 +385,54 @@ mod tests {
         );
         assert_eq!(asked(r#"DPoP error="invalid_token""#), Asked::Other);
         assert_eq!(asked(r#"Bearer resource_metadata="x""#), Asked::Other);
+    }
+
+    /// The grant's key is read from the store once for a connection's requests with one
+    /// token, not once per request (a keychain call each); every request still has its proof.
+    #[tokio::test]
+    async fn the_key_is_read_once_for_many_requests() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = log.clone();
+        let peer = Peer::start(move |request| {
+            seen.lock().unwrap().push(request.proof_claims());
+            Answer {
+                status: 200,
+                headers: vec![("content-type", "application/json".into())],
+                body: r#"{"jsonrpc":"2.0","id":1,"result":{}}"#.into(),
+            }
+        })
+        .await;
+        let (store, reads) = crate::secrets::SecretStore::memory_counting_reads();
+        DpopKeySlot::for_grant(store.clone(), "grant:demo::default")
+            .get_or_create()
+            .await
+            .unwrap();
+        let before = reads.lock().unwrap().clone();
+        let http = DpopHttp::new(
+            reqwest::Client::new(),
+            DpopKeySlot::for_grant(store, "grant:demo::default"),
+        );
+        let uri: Arc<str> = format!("{}/mcp", peer.url).into();
+        for _ in 0..10 {
+            http.post_message(
+                uri.clone(),
+                ping(),
+                None,
+                Some("tok".into()),
+                HashMap::new(),
+            )
+            .await
+            .unwrap();
+        }
+        let key_reads = |reads: &HashMap<String, usize>| {
+            reads.get("dpop-grant:demo::default").copied().unwrap_or(0)
+        };
+        assert_eq!(key_reads(&reads.lock().unwrap()) - key_reads(&before), 1);
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 10);
+        assert!(
+            log.iter()
+                .all(|claims| claims["ath"] == crate::auth::dpop_ath("tok"))
+        );
     }
 }

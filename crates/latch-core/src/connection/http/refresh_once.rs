@@ -18,30 +18,25 @@
 //! [`NEAR_EXPIRY`] of its end, so rmcp still refreshes in time), and forgets it on a 401.
 
 use std::{
-    collections::HashMap,
     future::Future,
     sync::{Arc, Mutex},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use async_trait::async_trait;
-use futures::stream::BoxStream;
-use http::{HeaderName, HeaderValue};
 use oauth2::TokenResponse as _;
-use rmcp::{
-    model::ClientJsonRpcMessage,
-    transport::{
-        auth::{AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials},
-        streamable_http_client::{
-            StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
-            StreamableHttpResponseLimits,
-        },
-    },
+use rmcp::transport::{
+    auth::{AuthError, CredentialRefreshGuard, CredentialStore, StoredCredentials},
+    streamable_http_client::{StreamableHttpError, StreamableHttpPostResponse},
 };
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-use super::GrantClient;
+use super::{
+    GrantClient,
+    dpop::DpopHttp,
+    layer::{Delete, Error, Events, Get, Kind, Layer, Post, Request, streamable_http_client},
+};
 use crate::auth::SharedCredentialStore;
 
 tokio::task_local! {
@@ -206,8 +201,6 @@ struct Reusable {
     until: Instant,
 }
 
-type Error = StreamableHttpError<reqwest::Error>;
-
 impl RefreshOnce {
     pub(crate) fn new(grant: GrantClient) -> Self {
         Self {
@@ -332,142 +325,45 @@ impl RefreshOnce {
     }
 }
 
-type Events = BoxStream<'static, Result<sse_stream::Sse, sse_stream::Error>>;
-
-impl StreamableHttpClient for RefreshOnce {
-    type Error = reqwest::Error;
-
-    async fn post_message(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<StreamableHttpPostResponse, Error> {
+impl RefreshOnce {
+    /// `request` through rmcp's `AuthClient`'s HTTP client, by [`Self::call`].
+    async fn send<K: Kind>(&self, request: Request<K>) -> Result<K::Answer, Error> {
+        let token = request.token.clone();
         self.call(token, |token| {
-            let http = &self.grant.client.http_client;
-            http.post_message(
-                uri.clone(),
-                message.clone(),
-                session_id.clone(),
-                token,
-                headers.clone(),
-            )
-        })
-        .await
-    }
-
-    async fn post_message_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: usize,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        self.call(token, |token| {
-            self.grant
-                .client
-                .http_client
-                .post_message_with_max_sse_event_size(
-                    uri.clone(),
-                    message.clone(),
-                    session_id.clone(),
-                    token,
-                    headers.clone(),
-                    max_sse_event_size,
-                )
-        })
-        .await
-    }
-
-    async fn post_message_with_response_limits(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-        limits: StreamableHttpResponseLimits,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        self.call(token, |token| {
-            self.grant
-                .client
-                .http_client
-                .post_message_with_response_limits(
-                    uri.clone(),
-                    message.clone(),
-                    session_id.clone(),
-                    token,
-                    headers.clone(),
-                    limits,
-                )
-        })
-        .await
-    }
-
-    async fn delete_session(
-        &self,
-        uri: Arc<str>,
-        session_id: Arc<str>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<(), Error> {
-        self.call(token, |token| {
-            self.grant.client.http_client.delete_session(
-                uri.clone(),
-                session_id.clone(),
-                token,
-                headers.clone(),
-            )
-        })
-        .await
-    }
-
-    async fn get_stream(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<Events, Error> {
-        self.call(token, |token| {
-            self.grant.client.http_client.get_stream(
-                uri.clone(),
-                session_id.clone(),
-                last_event_id.clone(),
-                token,
-                headers.clone(),
-            )
-        })
-        .await
-    }
-
-    async fn get_stream_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: usize,
-    ) -> Result<Events, Error> {
-        self.call(token, |token| {
-            self.grant
-                .client
-                .http_client
-                .get_stream_with_max_sse_event_size(
-                    uri.clone(),
-                    session_id.clone(),
-                    last_event_id.clone(),
-                    token,
-                    headers.clone(),
-                    max_sse_event_size,
-                )
+            let request = request.with(token, request.headers.clone());
+            request.send(&self.grant.client.http_client)
         })
         .await
     }
 }
+
+impl Layer for RefreshOnce {
+    type Inner = DpopHttp;
+
+    fn inner(&self) -> &DpopHttp {
+        &self.grant.client.http_client
+    }
+
+    fn post(
+        &self,
+        request: Request<Post>,
+    ) -> impl Future<Output = Result<StreamableHttpPostResponse, Error>> + Send + '_ {
+        self.send(request)
+    }
+
+    fn get(
+        &self,
+        request: Request<Get>,
+    ) -> impl Future<Output = Result<Events, Error>> + Send + '_ {
+        self.send(request)
+    }
+
+    fn delete(
+        &self,
+        request: Request<Delete>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        self.send(request)
+    }
+}
+
+streamable_http_client!(RefreshOnce);

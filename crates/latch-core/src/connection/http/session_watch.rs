@@ -15,7 +15,6 @@
 //! with a new id instead.
 
 use std::{
-    collections::HashMap,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -23,24 +22,23 @@ use std::{
     time::Duration,
 };
 
-use futures::stream::BoxStream;
-use http::{HeaderName, HeaderValue, StatusCode};
+use http::StatusCode;
 use rmcp::{
     model::{ClientJsonRpcMessage, RequestId, ServerJsonRpcMessage},
     transport::{
         StreamableHttpClientTransport, WorkerTransport,
         streamable_http_client::{
             StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpClientWorker,
-            StreamableHttpError, StreamableHttpPostResponse, StreamableHttpResponseLimits,
+            StreamableHttpError, StreamableHttpPostResponse,
         },
     },
 };
 use tokio_util::sync::CancellationToken;
 
-use super::reissue;
-
-type Error = StreamableHttpError<reqwest::Error>;
-type Events = BoxStream<'static, Result<sse_stream::Sse, sse_stream::Error>>;
+use super::{
+    layer::{Delete, Error, Events, Get, Layer, Post, Request, streamable_http_client},
+    reissue,
+};
 
 /// How long after a session is found gone its transport ends.
 const END_DELAY: Duration = Duration::from_millis(50);
@@ -195,202 +193,67 @@ fn mentions_session(message: &str) -> bool {
     message.to_ascii_lowercase().contains("session")
 }
 
-/// Which of the inner client's `POST` methods a request goes through: the three differ only in
-/// the response limits they pass on.
-#[derive(Clone, Copy)]
-enum Limits {
-    Default,
-    MaxSseEventSize(usize),
-    Response(StreamableHttpResponseLimits),
-}
-
-impl Limits {
-    async fn post<C>(
-        self,
-        client: &C,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<StreamableHttpPostResponse, Error>
-    where
-        C: StreamableHttpClient<Error = reqwest::Error> + Sync,
-    {
-        match self {
-            Limits::Default => {
-                client
-                    .post_message(uri, message, session_id, token, headers)
-                    .await
-            }
-            Limits::MaxSseEventSize(max) => {
-                client
-                    .post_message_with_max_sse_event_size(
-                        uri, message, session_id, token, headers, max,
-                    )
-                    .await
-            }
-            Limits::Response(limits) => {
-                client
-                    .post_message_with_response_limits(
-                        uri, message, session_id, token, headers, limits,
-                    )
-                    .await
-            }
-        }
-    }
-}
-
-impl<C> Watched<C>
+impl<C> Layer for Watched<C>
 where
     C: StreamableHttpClient<Error = reqwest::Error> + Sync,
 {
-    /// `POST` one message through the inner client, watching the answer for a session that is
-    /// gone and, on a session-less connection, sending a request again whose stream broke.
-    async fn post(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-        limits: Limits,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        let session = session_id.is_some();
-        let request = request_id(&message);
-        let reissuable = reissue::reissuable(&message, session, &headers);
-        let result = limits
-            .post(
-                &self.inner,
-                uri.clone(),
-                message,
-                session_id,
-                token.clone(),
-                headers.clone(),
-            )
-            .await;
-        let result = self.posted(request, session, result);
+    type Inner = C;
+
+    fn inner(&self) -> &C {
+        &self.inner
+    }
+
+    /// `POST` one message, watching the answer for a session that is gone and, on a
+    /// session-less connection, sending a request again whose stream broke.
+    async fn post(&self, request: Request<Post>) -> Result<StreamableHttpPostResponse, Error> {
+        let session = request.session_id.is_some();
+        let id = request_id(&request.kind.message);
+        let reissuable = reissue::reissuable(&request.kind.message, session, &request.headers);
+        let (uri, token, headers) = (
+            request.uri.clone(),
+            request.token.clone(),
+            request.headers.clone(),
+        );
+        let limits = request.kind.limits;
+        let result = request.send(&self.inner).await;
+        let result = self.posted(id, session, result);
         Self::reissuing(reissuable, result, || {
             let inner = self.inner.clone();
             Box::new(move |message| {
-                let (inner, uri, token, headers) =
-                    (inner.clone(), uri.clone(), token.clone(), headers.clone());
-                Box::pin(async move {
-                    limits
-                        .post(&inner, uri, message, None, token, headers)
-                        .await
-                })
+                let inner = inner.clone();
+                let again = Request {
+                    uri: uri.clone(),
+                    session_id: None,
+                    token: token.clone(),
+                    headers: headers.clone(),
+                    kind: Post { message, limits },
+                };
+                Box::pin(async move { again.send(&inner).await })
             })
         })
     }
-}
 
-impl<C> StreamableHttpClient for Watched<C>
-where
-    C: StreamableHttpClient<Error = reqwest::Error> + Sync,
-{
-    type Error = reqwest::Error;
-
-    async fn post_message(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        self.post(uri, message, session_id, token, headers, Limits::Default)
-            .await
-    }
-
-    async fn post_message_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: usize,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        let limits = Limits::MaxSseEventSize(max_sse_event_size);
-        self.post(uri, message, session_id, token, headers, limits)
-            .await
-    }
-
-    async fn post_message_with_response_limits(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-        limits: StreamableHttpResponseLimits,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        let limits = Limits::Response(limits);
-        self.post(uri, message, session_id, token, headers, limits)
-            .await
-    }
-
-    async fn delete_session(
-        &self,
-        uri: Arc<str>,
-        session_id: Arc<str>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<(), Error> {
+    async fn delete(&self, request: Request<Delete>) -> Result<(), Error> {
         if self.lost.load(Ordering::SeqCst) {
             return Ok(());
         }
-        self.inner
-            .delete_session(uri, session_id, token, headers)
-            .await
+        request.send(&self.inner).await
     }
 
-    async fn get_stream(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<Events, Error> {
-        let session = session_id.is_some();
-        let result = self
-            .inner
-            .get_stream(uri, session_id, last_event_id, token, headers)
-            .await;
-        self.opened(session, result)
-    }
-
-    async fn get_stream_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        token: Option<String>,
-        headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: usize,
-    ) -> Result<Events, Error> {
-        let session = session_id.is_some();
-        let result = self
-            .inner
-            .get_stream_with_max_sse_event_size(
-                uri,
-                session_id,
-                last_event_id,
-                token,
-                headers,
-                max_sse_event_size,
-            )
-            .await;
+    async fn get(&self, request: Request<Get>) -> Result<Events, Error> {
+        let session = request.session_id.is_some();
+        let result = request.send(&self.inner).await;
         self.opened(session, result)
     }
 }
 
+streamable_http_client!(Watched<C>);
+
 #[cfg(test)]
 mod tests {
-    use std::{sync::Mutex, time::Instant};
+    use std::{collections::HashMap, sync::Mutex, time::Instant};
 
+    use http::{HeaderName, HeaderValue};
     use rmcp::{
         ServiceExt,
         model::{

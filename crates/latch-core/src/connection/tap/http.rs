@@ -1,6 +1,7 @@
-//! The HTTP side of the protocol log: a Streamable HTTP client around the connection's own
-//! (the outermost, so a request rmcp sends again, or a 2026 request reissued, shows too) that
-//! records each `POST`, `GET` and `DELETE` with its status, headers, sizes and time.
+//! The HTTP side of the protocol log: a Streamable HTTP client around the connection's own that
+//! records each `POST`, `GET` and `DELETE` with its status, headers, sizes and time. It sits
+//! under the session watch and the task marks, so a request rmcp sends again, a 2026 request
+//! reissued and the `initialize` with the task capability added all show as they were sent.
 //!
 //! rmcp's client hands back what an answer meant (a JSON message, an event stream, 202, or an
 //! error), not the raw response, so the status and response headers are read from that: 200
@@ -8,15 +9,12 @@
 //! ones rmcp and the configuration put on the request; a signed-in connection's token is added
 //! below this client and shows as `Authorization: [redacted]`.
 
-use std::{collections::HashMap, sync::Arc, time::Instant};
+use std::{sync::Arc, time::Instant};
 
-use futures::stream::BoxStream;
-use http::{HeaderName, HeaderValue};
 use rmcp::{
     model::ClientJsonRpcMessage,
     transport::streamable_http_client::{
         StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
-        StreamableHttpResponseLimits,
     },
 };
 
@@ -24,10 +22,9 @@ use super::{
     Direction, EntryKind, HeaderView, HttpExchange, Log, ProtocolEntry, REDACTED, millis,
     redact::{self, Configured},
 };
-
-type Error = StreamableHttpError<reqwest::Error>;
-type Headers = HashMap<HeaderName, HeaderValue>;
-type Events = BoxStream<'static, Result<sse_stream::Sse, sse_stream::Error>>;
+use crate::connection::http::layer::{
+    Delete, Error, Events, Get, Layer, Post, Request, streamable_http_client,
+};
 
 /// A Streamable HTTP client whose exchanges are recorded in a server's log.
 #[derive(Clone)]
@@ -50,25 +47,20 @@ impl<C> TappedHttp<C> {
         }
     }
 
-    /// The request headers as shown.
-    fn request_headers(
-        &self,
-        fixed: &[(&str, &str)],
-        session_id: Option<&str>,
-        token: bool,
-        headers: &Headers,
-    ) -> Vec<HeaderView> {
+    /// The headers of `request` as shown (`fixed`: those rmcp puts on every such request).
+    fn shown<K>(&self, fixed: &[(&str, &str)], request: &Request<K>) -> Vec<HeaderView> {
         let mut shown: Vec<HeaderView> = fixed
             .iter()
             .map(|(name, value)| view(name, value))
             .collect();
-        if let Some(session) = session_id {
+        if let Some(session) = &request.session_id {
             shown.push(view("mcp-session-id", session));
         }
-        if token || self.signed {
+        if request.token.is_some() || self.signed {
             shown.push(view("authorization", REDACTED));
         }
-        let mut custom: Vec<HeaderView> = headers
+        let mut custom: Vec<HeaderView> = request
+            .headers
             .iter()
             .map(|(name, value)| HeaderView {
                 name: name.as_str().to_owned(),
@@ -237,179 +229,46 @@ const POST_HEADERS: &[(&str, &str)] = &[
 ];
 const GET_HEADERS: &[(&str, &str)] = &[("accept", "text/event-stream")];
 
-/// Which of the inner client's `POST` methods a request goes through.
-#[derive(Clone, Copy)]
-enum Limits {
-    Default,
-    MaxSseEventSize(usize),
-    Response(StreamableHttpResponseLimits),
-}
-
-impl<C> TappedHttp<C>
+impl<C> Layer for TappedHttp<C>
 where
     C: StreamableHttpClient<Error = reqwest::Error> + Sync,
 {
-    async fn post(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: Headers,
-        limits: Limits,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        let shown = self.request_headers(
-            POST_HEADERS,
-            session_id.as_deref(),
-            token.is_some(),
-            &headers,
-        );
-        let message = crate::connection::tasks::client::announce(message);
+    type Inner = C;
+
+    fn inner(&self) -> &C {
+        &self.inner
+    }
+
+    async fn post(&self, request: Request<Post>) -> Result<StreamableHttpPostResponse, Error> {
+        let shown = self.shown(POST_HEADERS, &request);
+        let message = request.kind.message.clone();
         let size = serde_json::to_string(&message).map_or(0, |t| t.len() as u64);
-        let kept = message.clone();
+        let uri = request.uri.clone();
         let started = Instant::now();
-        let inner = &self.inner;
-        let result = match limits {
-            Limits::Default => {
-                inner
-                    .post_message(uri.clone(), message, session_id, token, headers)
-                    .await
-            }
-            Limits::MaxSseEventSize(max) => {
-                inner
-                    .post_message_with_max_sse_event_size(
-                        uri.clone(),
-                        message,
-                        session_id,
-                        token,
-                        headers,
-                        max,
-                    )
-                    .await
-            }
-            Limits::Response(limits) => {
-                inner
-                    .post_message_with_response_limits(
-                        uri.clone(),
-                        message,
-                        session_id,
-                        token,
-                        headers,
-                        limits,
-                    )
-                    .await
-            }
-        };
-        let result = result.map(crate::connection::tasks::client::mark_post);
+        let result = request.send(&self.inner).await;
         let answer = Answer::posted(&result);
-        self.record("POST", &uri, shown, size, started, answer, Some(&kept));
+        self.record("POST", &uri, shown, size, started, answer, Some(&message));
         result
     }
 
-    async fn get(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        token: Option<String>,
-        headers: Headers,
-        max: Option<usize>,
-    ) -> Result<Events, Error> {
-        let mut shown = self.request_headers(
-            GET_HEADERS,
-            session_id.as_deref(),
-            token.is_some(),
-            &headers,
-        );
-        if let Some(last) = &last_event_id {
+    async fn get(&self, request: Request<Get>) -> Result<Events, Error> {
+        let mut shown = self.shown(GET_HEADERS, &request);
+        if let Some(last) = &request.kind.last_event_id {
             shown.push(view("last-event-id", last));
         }
+        let uri = request.uri.clone();
         let started = Instant::now();
-        let result = match max {
-            None => {
-                self.inner
-                    .get_stream(uri.clone(), session_id, last_event_id, token, headers)
-                    .await
-            }
-            Some(max) => {
-                self.inner
-                    .get_stream_with_max_sse_event_size(
-                        uri.clone(),
-                        session_id,
-                        last_event_id,
-                        token,
-                        headers,
-                        max,
-                    )
-                    .await
-            }
-        };
-        let result = result.map(crate::connection::tasks::client::mark_events);
+        let result = request.send(&self.inner).await;
         let answer = Answer::opened(&result);
         self.record("GET", &uri, shown, 0, started, answer, None);
         result
     }
-}
 
-impl<C> StreamableHttpClient for TappedHttp<C>
-where
-    C: StreamableHttpClient<Error = reqwest::Error> + Sync,
-{
-    type Error = reqwest::Error;
-
-    async fn post_message(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: Headers,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        self.post(uri, message, session_id, token, headers, Limits::Default)
-            .await
-    }
-
-    async fn post_message_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: Headers,
-        max_sse_event_size: usize,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        let limits = Limits::MaxSseEventSize(max_sse_event_size);
-        self.post(uri, message, session_id, token, headers, limits)
-            .await
-    }
-
-    async fn post_message_with_response_limits(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        token: Option<String>,
-        headers: Headers,
-        limits: StreamableHttpResponseLimits,
-    ) -> Result<StreamableHttpPostResponse, Error> {
-        let limits = Limits::Response(limits);
-        self.post(uri, message, session_id, token, headers, limits)
-            .await
-    }
-
-    async fn delete_session(
-        &self,
-        uri: Arc<str>,
-        session_id: Arc<str>,
-        token: Option<String>,
-        headers: Headers,
-    ) -> Result<(), Error> {
-        let shown = self.request_headers(&[], Some(&session_id), token.is_some(), &headers);
+    async fn delete(&self, request: Request<Delete>) -> Result<(), Error> {
+        let shown = self.shown(&[], &request);
+        let uri = request.uri.clone();
         let started = Instant::now();
-        let result = self
-            .inner
-            .delete_session(uri.clone(), session_id, token, headers)
-            .await;
+        let result = request.send(&self.inner).await;
         let answer = match &result {
             Ok(()) => Answer::ok(200, None, None, None),
             Err(error) => Answer::failed(error),
@@ -417,40 +276,17 @@ where
         self.record("DELETE", &uri, shown, 0, started, answer, None);
         result
     }
-
-    async fn get_stream(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        token: Option<String>,
-        headers: Headers,
-    ) -> Result<Events, Error> {
-        self.get(uri, session_id, last_event_id, token, headers, None)
-            .await
-    }
-
-    async fn get_stream_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        token: Option<String>,
-        headers: Headers,
-        max_sse_event_size: usize,
-    ) -> Result<Events, Error> {
-        let max = Some(max_sse_event_size);
-        self.get(uri, session_id, last_event_id, token, headers, max)
-            .await
-    }
 }
+
+streamable_http_client!(TappedHttp<C>);
 
 #[cfg(test)]
 mod tests {
+    use http::{HeaderName, HeaderValue};
     use rmcp::model::{ClientRequest, PingRequest, ServerJsonRpcMessage, ServerResult};
 
     use super::*;
-    use crate::connection::tap::entries;
+    use crate::connection::{http::layer::Headers, tap::entries};
 
     const TOKEN: &str = "tok-value-that-must-never-show";
     const PROOF: &str = "proof-value-that-must-never-show";

@@ -6,9 +6,10 @@
 //!
 //! rmcp 3.11 has none of it (its `ClientCapabilities` has no `tasks`, it drops `params.task`,
 //! its handler answers only with the plain result), so it is done around rmcp, on Streamable
-//! HTTP: [`announce`] adds the capability to the `initialize` as it is posted (2025 era only,
-//! and only the kinds the host answers — those it already declares), [`mark_events`] moves a
-//! request's `task` into a private `_meta` key before rmcp parses it, and [`TaskHost`], a
+//! HTTP, in two pieces. [`TaskMarks`], a layer of the connection's HTTP client, works on the
+//! wire: [`announce`] adds the capability to the `initialize` as it is posted (2025 era only,
+//! and only the kinds the host answers — those it already declares), and [`mark_events`] moves
+//! a request's `task` into a private `_meta` key before rmcp parses it. [`TaskHost`], a
 //! wrapper around the client transport, answers such a request with a task handle, hands it
 //! on to the host under an internal id (the person answers it as usual), keeps the host's
 //! answer as the task's result and serves the `tasks/*` requests itself. The store is bounded
@@ -33,9 +34,16 @@ use rmcp::{
         ServerJsonRpcMessage,
     },
     service::{RxJsonRpcMessage, TxJsonRpcMessage},
-    transport::{Transport, streamable_http_client::StreamableHttpPostResponse},
+    transport::{
+        Transport,
+        streamable_http_client::{StreamableHttpClient, StreamableHttpPostResponse},
+    },
 };
 use serde_json::{Map, Value, json};
+
+use crate::connection::http::layer::{
+    Error, Events, Get, Layer, Post, Request, streamable_http_client,
+};
 
 /// The private `_meta` key a request's `task` rides in between [`mark_events`] and [`TaskHost`].
 const TASK_KEY: &str = "dev.latch/task";
@@ -51,9 +59,43 @@ const POLL_MS: u64 = 1000;
 /// The methods a server may ask Latch to run as a task.
 const TASK_METHODS: [&str; 2] = ["sampling/createMessage", "elicitation/create"];
 
+/// The layer of a connection's Streamable HTTP client that carries tasks across the wire: the
+/// capability [`announce`]d in `initialize`, the server's task-augmented requests marked
+/// ([`mark_events`]) on every event stream, of a `POST` or a `GET`.
+#[derive(Clone)]
+pub(crate) struct TaskMarks<C>(C);
+
+impl<C> TaskMarks<C> {
+    pub(crate) fn new(inner: C) -> Self {
+        Self(inner)
+    }
+}
+
+impl<C> Layer for TaskMarks<C>
+where
+    C: StreamableHttpClient<Error = reqwest::Error> + Sync,
+{
+    type Inner = C;
+
+    fn inner(&self) -> &C {
+        &self.0
+    }
+
+    async fn post(&self, mut request: Request<Post>) -> Result<StreamableHttpPostResponse, Error> {
+        request.kind.message = announce(request.kind.message);
+        request.send(&self.0).await.map(mark_post)
+    }
+
+    async fn get(&self, request: Request<Get>) -> Result<Events, Error> {
+        request.send(&self.0).await.map(mark_events)
+    }
+}
+
+streamable_http_client!(TaskMarks<C>);
+
 /// `message` with `tasks.requests` added to its capabilities when it is a 2025-era
 /// `initialize` whose client samples or elicits; any other message unchanged.
-pub(crate) fn announce(message: ClientJsonRpcMessage) -> ClientJsonRpcMessage {
+fn announce(message: ClientJsonRpcMessage) -> ClientJsonRpcMessage {
     let JsonRpcMessage::Request(request) = &message else {
         return message;
     };
@@ -102,7 +144,7 @@ pub(crate) fn announce(message: ClientJsonRpcMessage) -> ClientJsonRpcMessage {
 }
 
 /// A POST's answer with [`mark`] applied to each event of its stream.
-pub(crate) fn mark_post(response: StreamableHttpPostResponse) -> StreamableHttpPostResponse {
+fn mark_post(response: StreamableHttpPostResponse) -> StreamableHttpPostResponse {
     match response {
         StreamableHttpPostResponse::Sse(events, session) => {
             StreamableHttpPostResponse::Sse(mark_events(events), session)
@@ -112,7 +154,7 @@ pub(crate) fn mark_post(response: StreamableHttpPostResponse) -> StreamableHttpP
 }
 
 /// `events` with [`mark`] applied to each event's data.
-pub(crate) fn mark_events<E: Send + 'static>(
+fn mark_events<E: Send + 'static>(
     events: futures::stream::BoxStream<'static, Result<sse_stream::Sse, E>>,
 ) -> futures::stream::BoxStream<'static, Result<sse_stream::Sse, E>> {
     events
@@ -129,7 +171,7 @@ pub(crate) fn mark_events<E: Send + 'static>(
 
 /// A task-augmented sampling or elicitation request with its `task` moved into `_meta`
 /// (where rmcp keeps it); any other message unchanged.
-pub(crate) fn mark(data: String) -> String {
+fn mark(data: String) -> String {
     if !data.contains("\"task\"") {
         return data;
     }

@@ -253,3 +253,98 @@ fn timestamps_are_rfc3339() {
     let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_650_000);
     assert_eq!(rfc3339(at), "2025-12-02T04:33:20Z");
 }
+
+/// A server's wire: keeps what was posted, answers every `POST` and `GET` with a stream of one
+/// event, a task-augmented sampling request.
+#[derive(Clone, Default)]
+struct Wire(Arc<Mutex<Vec<Value>>>);
+
+impl Wire {
+    fn stream() -> crate::connection::http::layer::Events {
+        let event = sse_stream::Sse {
+            data: Some(sampling(3).to_string()),
+            ..sse_stream::Sse::default()
+        };
+        futures::stream::iter([Ok(event)]).boxed()
+    }
+}
+
+impl StreamableHttpClient for Wire {
+    type Error = reqwest::Error;
+
+    async fn post_message(
+        &self,
+        _uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        _session_id: Option<Arc<str>>,
+        _token: Option<String>,
+        _headers: crate::connection::http::layer::Headers,
+    ) -> Result<StreamableHttpPostResponse, Error> {
+        lock(&self.0).push(serde_json::to_value(message).unwrap());
+        Ok(StreamableHttpPostResponse::Sse(Self::stream(), None))
+    }
+
+    async fn delete_session(
+        &self,
+        _uri: Arc<str>,
+        _session_id: Arc<str>,
+        _token: Option<String>,
+        _headers: crate::connection::http::layer::Headers,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
+
+    async fn get_stream(
+        &self,
+        _uri: Arc<str>,
+        _session_id: Option<Arc<str>>,
+        _last_event_id: Option<String>,
+        _token: Option<String>,
+        _headers: crate::connection::http::layer::Headers,
+    ) -> Result<crate::connection::http::layer::Events, Error> {
+        Ok(Self::stream())
+    }
+}
+
+/// The first event's data, as JSON.
+async fn first(events: crate::connection::http::layer::Events) -> Value {
+    let event = events.boxed().next().await.unwrap().unwrap();
+    serde_json::from_str(&event.data.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn task_marks_announce_and_mark_on_their_own_without_the_protocol_log() {
+    let wire = Wire::default();
+    let client = TaskMarks::new(wire.clone());
+    let uri: Arc<str> = "http://127.0.0.1:9/mcp".into();
+    let init: ClientJsonRpcMessage = serde_json::from_value(json!({
+        "jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25", "capabilities": { "sampling": {} },
+            "clientInfo": { "name": "latch", "version": "1" },
+        },
+    }))
+    .unwrap();
+    let answer = client
+        .post_message(uri.clone(), init, None, None, Default::default())
+        .await
+        .unwrap();
+    let posted = lock(&wire.0)[0].clone();
+    assert_eq!(
+        posted["params"]["capabilities"]["tasks"]["requests"]["sampling"]["createMessage"],
+        json!({})
+    );
+    let StreamableHttpPostResponse::Sse(events, _) = answer else {
+        panic!("the stream is passed on");
+    };
+    let marked = first(events).await;
+    assert!(marked["params"].get("task").is_none());
+    assert_eq!(marked["params"]["_meta"][TASK_KEY]["ttl"], 60000);
+
+    let events = client
+        .get_stream(uri, Some("s".into()), None, None, Default::default())
+        .await
+        .unwrap();
+    let marked = first(events).await;
+    assert_eq!(marked["params"]["_meta"][TASK_KEY]["ttl"], 60000);
+}
