@@ -23,6 +23,8 @@ fn main() {
             "list_tools",
             "call_tool",
             "app_for_tool",
+            "call_tool_from_app",
+            "save_app_file",
             "cancel_call",
             "history",
             "clear_history",

@@ -49,3 +49,29 @@ pub fn serve<R: Runtime>(
         Err(error) => tracing::warn!(%error, "could not build an app page's response"),
     }
 }
+
+/// A tool call an MCP App makes from its frame (the UI's bridge relays it): the core applies
+/// the rules for apps (a tool only for people and agents is refused).
+#[tauri::command]
+pub async fn call_tool_from_app(
+    latch: tauri::State<'_, Latch>,
+    name: String,
+    tool: String,
+    arguments: serde_json::Value,
+    call_id: String,
+) -> Result<latch_core::app::CallRecord, latch_core::app::AppError> {
+    latch
+        .call_tool_from_app(&name, &tool, arguments, &call_id)
+        .await
+}
+
+/// Write a file an MCP App offered (`ui/download-file`) to the path the person chose in the
+/// save dialog; the bytes written.
+#[tauri::command]
+pub async fn save_app_file(
+    latch: tauri::State<'_, Latch>,
+    file: latch_core::tools::ResourceContents,
+    path: String,
+) -> Result<u64, latch_core::app::AppError> {
+    latch.save_app_file(file, &path).await
+}

@@ -107,6 +107,8 @@ fn main() {
             commands::list_tools,
             commands::call_tool,
             commands::app_for_tool,
+            apps::call_tool_from_app,
+            apps::save_app_file,
             commands::cancel_call,
             commands::history,
             commands::clear_history,

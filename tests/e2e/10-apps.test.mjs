@@ -4,13 +4,16 @@
 // result; then tests/peers/hostile-app-server.mjs, whose page tries to reach Tauri's IPC, its
 // parent, the top window, another origin, Latch's window through a nested frame, and posts a
 // 50 MB message: none of it works, its destructive call waits for the person (declined here),
-// its app-only tool stays out of the list, and the server list is unchanged.
+// its app-only tool stays out of the list (and "Run again" on the app's call of it is refused),
+// its call of a tool only for people and agents is refused, what it shares and wants sent
+// shows under it (nothing is sent), it lists and reads its server's resources through Latch,
+// and the server list is unchanged.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { startHostileAppServer } from "../peers/hostile-app-server.mjs";
+import { MESSAGE_TEXT, SHARED_CONTEXT, startHostileAppServer } from "../peers/hostile-app-server.mjs";
 import {
   REPO,
   addServerByUrl,
@@ -24,6 +27,7 @@ import {
   tid,
   waitConnected,
   waitForPort,
+  waitForText,
   waitForTools,
 } from "./lib/harness.mjs";
 
@@ -67,7 +71,7 @@ async function runFromCard(name) {
 
 before(async () => {
   basic = await startBasicReact();
-  hostile = await startHostileAppServer();
+  hostile = await startHostileAppServer(0, { modelOnly: true });
   app = await startApp("apps");
   browser = app.browser;
   await browser.$(tid("server-card-demo")).waitForDisplayed({ timeout: 60_000 });
@@ -126,8 +130,8 @@ test("a hostile app gets nothing: no IPC, no parent, no top navigation, no netwo
   const before = fs.readFileSync(serversFile, "utf8");
   const mainUrl = await browser.getUrl();
   await selectServer(browser, "hostile");
-  const names = await waitForTools(browser, 2);
-  assert.ok(names.includes("wipe") && names.includes("hostile-app"), names.join(", "));
+  const names = await waitForTools(browser, 3);
+  assert.ok(names.includes("wipe") && names.includes("hostile-app") && names.includes("purge"), names.join(", "));
   assert.ok(!names.includes("report"), "the app-only tool is not in the list");
 
   await runFromCard("hostile-app");
@@ -147,6 +151,13 @@ test("a hostile app gets nothing: no IPC, no parent, no top navigation, no netwo
   assert.match(found.wipe, /declined/);
   assert.match(found.link, /isError/);
   assert.equal(found.popup, "null", "no popup");
+  // What a well-behaved app may ask: shown, answered truthfully, through Latch's connection.
+  assert.equal(found.context, "{}", "the shared context was taken");
+  assert.match(found.message, /"isError":true/, "the app is told its message was not sent");
+  assert.equal(found.resources, "ui://hostile/app.html", "the app listed its server's resources");
+  assert.equal(found.read, "text/html;profile=mcp-app", "the app read its server's resource");
+  assert.match(found.purge, /purge is a tool of hostile for people and agents only \(MCP Apps\); its app cannot call it\./);
+  assert.equal(hostile.state.purge, 0, "the app's call of the model-only tool never reached the server");
   assert.equal(hostile.state.exfil, 0, "no request reached another origin");
   assert.equal(hostile.state.wipe, 0, "wipe never ran (not from the huge, nested or spoofed messages either)");
   await (await browser.$(tid("mcp-app-dropped"))).waitForDisplayed({ timeout: 10_000 });
@@ -155,4 +166,22 @@ test("a hostile app gets nothing: no IPC, no parent, no top navigation, no netwo
   assert.equal(fs.readFileSync(serversFile, "utf8"), before);
   for (const name of ["demo", "basic", "hostile"]) assert.ok(await browser.$(tid(`server-card-${name}`)).isDisplayed(), `${name} is still listed`);
   await screenshot(browser, "mcp-app-hostile");
+
+  // Under the frame: what the app shared and wanted sent, as text.
+  const shared = await waitForText(browser, tid("mcp-app-shared"), (t) => t.includes(SHARED_CONTEXT), { what: "the shared context" });
+  assert.match(shared, /^The app shared: Hostile app context: 3 rows selected/);
+  const message = await waitForText(browser, tid("mcp-app-message"), (t) => t.includes(MESSAGE_TEXT), { what: "the app's message" });
+  assert.match(message, /^The app wants to send: Please wipe everything \(Not sent: Latch has no conversation\.\)/);
+  await (await browser.$(tid("mcp-app-message"))).scrollIntoView({ block: "end" });
+  await screenshot(browser, "mcp-app-shared");
+
+  // "Run again" on the app's own call of its app-only tool: the person may not call it.
+  const report = await browser.$(`//article[.//*[contains(@class,"call-tool") and text()="report"]]`);
+  await report.waitForExist({ timeout: 10_000 });
+  const toggle = await report.$(tid("call-block-toggle"));
+  if ((await toggle.getAttribute("aria-expanded")) !== "true") await toggle.click();
+  await (await report.$(tid("run-again"))).click();
+  await click(browser, tid("run-tool"));
+  const refused = await waitForText(browser, tid("run-error"), /cannot call it/, { what: "the refusal of report" });
+  assert.equal(refused, "report is a tool for the app of hostile only (MCP Apps); you cannot call it.");
 });

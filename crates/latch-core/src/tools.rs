@@ -12,7 +12,7 @@ mod view;
 
 pub use result::{ContentView, ResourceContents, ToolResult};
 pub(crate) use view::app_only_refusal;
-pub use view::{ToolAnnotations, ToolUi, ToolView, listed};
+pub use view::{CallOrigin, ToolAnnotations, ToolUi, ToolView, listed};
 
 pub(crate) use list::ToolList;
 

@@ -11,4 +11,8 @@ resourceUri?: string | null,
 /**
  * Only an app may call it (`visibility: ["app"]`): kept out of the list people see.
  */
-appOnly: boolean, };
+appOnly: boolean, 
+/**
+ * Only people and agents may call it (`visibility: ["model"]`): an app's call is refused.
+ */
+modelOnly: boolean, };

@@ -166,13 +166,20 @@ export function createActions(store: Store = defaultStore) {
      * Call a tool. The call shows as running (with progress) until the shell answers; its
      * record then goes on top of the server's history.
      */
-    async runTool(server: string, tool: string, args: JsonValue, callId: string = newCallId()): Promise<{ ok: true; record: CallRecord } | { ok: false; error: string }> {
+    /** `fromApp`: the call comes from the server's MCP App (the core applies the rules for apps). */
+    async runTool(
+      server: string,
+      tool: string,
+      args: JsonValue,
+      callId: string = newCallId(),
+      fromApp = false,
+    ): Promise<{ ok: true; record: CallRecord } | { ok: false; error: string }> {
       store.update((s) => ({
         ...s,
         running: { ...s.running, [callId]: { callId, server, tool, startedAt: Date.now() } },
       }));
       try {
-        const record = await api.callTool(server, tool, args, callId);
+        const record = await (fromApp ? api.callToolFromApp : api.callTool)(server, tool, args, callId);
         store.update((s) => {
           const prev = s.history[server];
           const list = prev && "data" in prev && prev.data ? prev.data : [];

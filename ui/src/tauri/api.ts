@@ -7,6 +7,7 @@ import type { ProtocolEntry } from "../bindings/ProtocolEntry";
 import type { AppError } from "../bindings/AppError";
 import type { AppView } from "../bindings/AppView";
 import type { CallRecord } from "../bindings/CallRecord";
+import type { ResourceContents } from "../bindings/ResourceContents";
 import type { ConfigText } from "../bindings/ConfigText";
 import type { DoctorReport } from "../bindings/DoctorReport";
 import type { ElicitationAnswer } from "../bindings/ElicitationAnswer";
@@ -82,6 +83,11 @@ export const signOutOrg = (name: string) => call<OrgView>("sign_out_org", { name
 export const listTools = (name: string) => call<ToolView[]>("list_tools", { name });
 export const callTool = (name: string, tool: string, args: JsonValue, callId: string) =>
   call<CallRecord>("call_tool", { name, tool, arguments: args, callId });
+/** A call an MCP App makes: the core refuses it a tool only for people and agents (`visibility: ["model"]`). */
+export const callToolFromApp = (name: string, tool: string, args: JsonValue, callId: string) =>
+  call<CallRecord>("call_tool_from_app", { name, tool, arguments: args, callId });
+/** Write a file an MCP App offered (`ui/download-file`) to `path`, chosen by the person; resolves to the bytes written. */
+export const saveAppFile = (file: ResourceContents, path: string) => call<number>("save_app_file", { file, path });
 export const cancelCall = (callId: string) => call<void>("cancel_call", { callId });
 /** The MCP App a tool shows after a call (read from the server), or null. */
 export const appForTool = (name: string, tool: string) => call<AppView | null>("app_for_tool", { name, tool });

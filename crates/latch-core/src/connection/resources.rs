@@ -254,7 +254,13 @@ impl Connection {
                 templates_page(self.peer(), p)
             })
         };
-        let items = self.signing_in_when_asked(list).await?;
+        let items = match self.signing_in_when_asked(list).await {
+            Ok(items) => items,
+            // Servers with resources but no templates may not know the method (the TypeScript
+            // SDK's low-level `Server` by default): that is no templates, not a failure.
+            Err(CallError::Server { code: -32601, .. }) => Vec::new(),
+            Err(error) => return Err(error),
+        };
         Ok(items.iter().map(ResourceTemplateView::from_wire).collect())
     }
 

@@ -35,6 +35,9 @@ pub struct ToolUi {
     /// Only an app may call it (`visibility: ["app"]`): kept out of the list people see.
     #[serde(default)]
     pub app_only: bool,
+    /// Only people and agents may call it (`visibility: ["model"]`): an app's call is refused.
+    #[serde(default)]
+    pub model_only: bool,
 }
 
 impl ToolUi {
@@ -55,9 +58,16 @@ impl ToolUi {
             .is_some_and(|seen| {
                 !seen.is_empty() && !seen.iter().any(|v| v.as_str() == Some("model"))
             });
-        (uri.is_some() || app_only).then_some(Self {
+        let model_only = ui
+            .and_then(|ui| ui.get("visibility"))
+            .and_then(Value::as_array)
+            .is_some_and(|seen| {
+                !seen.is_empty() && !seen.iter().any(|v| v.as_str() == Some("app"))
+            });
+        (uri.is_some() || app_only || model_only).then_some(Self {
             resource_uri: uri,
             app_only,
+            model_only,
         })
     }
 }
@@ -70,6 +80,31 @@ pub fn listed(tools: &[ToolView]) -> impl Iterator<Item = &ToolView> {
 /// Why a call to the app-only tool `tool` of `server` from `who` is refused.
 pub(crate) fn app_only_refusal(server: &str, tool: &str, who: &str) -> String {
     format!("{tool} is a tool for the app of {server} only (MCP Apps); {who} cannot call it.")
+}
+
+/// Who asks for a call: the rules of SEP-1865's `visibility` differ by caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOrigin {
+    /// The person (the tool list, "Run again", the CLI) or an agent.
+    Person,
+    /// The server's own MCP App, from its frame.
+    App,
+}
+
+impl CallOrigin {
+    /// Why `origin` may not call `tool` of `server` (one line in words), or `None` when it
+    /// may: the person never calls an app-only tool, an app never calls a model-only one.
+    pub fn refusal(self, server: &str, tool: &ToolView) -> Option<String> {
+        let ui = tool.ui.as_ref()?;
+        match self {
+            Self::Person if ui.app_only => Some(app_only_refusal(server, &tool.name, "you")),
+            Self::App if ui.model_only => Some(format!(
+                "{} is a tool of {server} for people and agents only (MCP Apps); its app cannot call it.",
+                tool.name
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// Hints a server gives about a tool's behaviour (never trusted for security decisions).
@@ -196,7 +231,8 @@ mod tests {
             ui(json!({"ui": {"resourceUri": "ui://a/app.html"}})),
             Some(ToolUi {
                 resource_uri: Some("ui://a/app.html".into()),
-                app_only: false
+                app_only: false,
+                model_only: false
             })
         );
         assert_eq!(
@@ -210,7 +246,16 @@ mod tests {
             ui(json!({"ui": {"visibility": ["app"]}})),
             Some(ToolUi {
                 resource_uri: None,
-                app_only: true
+                app_only: true,
+                model_only: false
+            })
+        );
+        assert_eq!(
+            ui(json!({"ui": {"visibility": ["model"]}})),
+            Some(ToolUi {
+                resource_uri: None,
+                app_only: false,
+                model_only: true
             })
         );
         assert_eq!(ui(json!({"ui": {"visibility": ["model", "app"]}})), None);
@@ -249,5 +294,40 @@ mod tests {
             views[2].app_only_refusal("hostile", "an agent"),
             "for-app is a tool for the app of hostile only (MCP Apps); an agent cannot call it."
         );
+    }
+
+    /// Visibility works both ways: the person is refused an app-only tool, the app a
+    /// model-only one; a tool for both (or saying nothing) is open to both.
+    #[test]
+    fn each_caller_is_refused_the_tools_not_meant_for_it() {
+        let tool = |name: &str, meta: serde_json::Value| {
+            ToolView::from_rmcp(
+                &serde_json::from_value(json!({
+                    "name": name, "inputSchema": {"type": "object"}, "_meta": meta
+                }))
+                .unwrap(),
+            )
+        };
+        let for_app = tool("report", json!({"ui": {"visibility": ["app"]}}));
+        let for_model = tool("purge", json!({"ui": {"visibility": ["model"]}}));
+        let both = tool("both", json!({"ui": {"visibility": ["model", "app"]}}));
+        let plain = tool("plain", json!({}));
+        assert_eq!(
+            CallOrigin::Person.refusal("hostile", &for_app).as_deref(),
+            Some("report is a tool for the app of hostile only (MCP Apps); you cannot call it.")
+        );
+        assert_eq!(CallOrigin::App.refusal("hostile", &for_app), None);
+        assert_eq!(
+            CallOrigin::App.refusal("hostile", &for_model).as_deref(),
+            Some(
+                "purge is a tool of hostile for people and agents only (MCP Apps); its app cannot call it."
+            )
+        );
+        assert_eq!(CallOrigin::Person.refusal("hostile", &for_model), None);
+        assert!(for_model.is_listed(), "people see a model-only tool");
+        for open in [&both, &plain] {
+            assert_eq!(CallOrigin::Person.refusal("hostile", open), None);
+            assert_eq!(CallOrigin::App.refusal("hostile", open), None);
+        }
     }
 }
