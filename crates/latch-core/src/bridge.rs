@@ -21,6 +21,7 @@ mod pending;
 mod remote;
 mod rounds;
 mod stdio;
+mod tasks;
 
 use std::sync::Arc;
 

@@ -43,13 +43,7 @@ use rmcp::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    app_only,
-    listen::Listens,
-    pending::PendingCalls,
-    remote::{Remote, Retry},
-    rounds,
-};
+use super::{app_only, listen::Listens, pending::PendingCalls, remote::Remote, rounds, tasks};
 use crate::connection::Relay;
 
 /// The agent's peer and capabilities, known once it sent `initialize` (2025-11-25 and older)
@@ -472,7 +466,11 @@ impl Service<RoleServer> for BridgeService {
                 loop {
                     let result = self
                         .remote
-                        .forward(request.clone(), context.meta.clone(), Retry::Idempotent)
+                        .forward(
+                            request.clone(),
+                            context.meta.clone(),
+                            tasks::retry_for(&request),
+                        )
                         .await?;
                     match result {
                         ServerResult::InputRequiredResult(asked) if !modern => {
