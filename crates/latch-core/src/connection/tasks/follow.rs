@@ -92,7 +92,11 @@ impl Connection {
                             Err(CallError::Cancelled) => {
                                 return Err(self.cancel_task_2026(&task_id).await);
                             }
-                            Err(error) => return Err(error),
+                            // Latch stops following: the task must not wait for it.
+                            Err(error) => {
+                                self.cancel_task_2026(&task_id).await;
+                                return Err(error);
+                            }
                         }
                     }
                 }
@@ -103,8 +107,16 @@ impl Connection {
                 _ = options.cancel.cancelled() => return Err(self.cancel_task_2026(&task_id).await),
             }
             let polled = tokio::select! {
-                polled = self.get_task(&task_id, options.timeout) => polled?,
+                polled = self.get_task(&task_id, options.timeout) => polled,
                 _ = options.cancel.cancelled() => return Err(self.cancel_task_2026(&task_id).await),
+            };
+            let polled = match polled {
+                Ok(polled) => polled,
+                // Latch stops following (best effort: the connection may be what failed).
+                Err(error) => {
+                    self.cancel_task_2026(&task_id).await;
+                    return Err(error);
+                }
             };
             let next = status_of(&polled.task);
             status = Status {
