@@ -15,12 +15,10 @@ use std::{
     time::Duration,
 };
 
-use common::{assert_ok, latch_command, oidc::OidcPeer};
+use common::{assert_ok, latch_at, latch_command, oidc::OidcPeer};
 use latch_core::{
     ConnectionState,
-    app::{AuthView, CallStatus, Latch, LatchOptions, ServerEntryInput},
-    auth::BrowserMode,
-    history::History,
+    app::{AuthView, CallStatus, ServerEntryInput},
     secrets::{SecretStore, list_accounts},
 };
 use serde_json::{Value, json};
@@ -300,16 +298,6 @@ fn a_bridge_per_account() {
     let bad = latch(home, &["bridge", "oidc", "--account", "no spaces"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("not a usable account label"));
-}
-
-fn latch_at(home: &Path) -> Latch {
-    Latch::new(LatchOptions {
-        config_path: home.join("servers.json"),
-        secrets: SecretStore::file(home),
-        history: History::open(home.join("history")),
-        browser: BrowserMode::Headless,
-        demo_url: None,
-    })
 }
 
 fn account_labels(view: &latch_core::app::ServerView) -> Vec<(String, bool, bool)> {

@@ -5,31 +5,15 @@
 
 mod common;
 
-use std::{path::Path, time::Duration};
+use std::time::Duration;
 
-use common::{Everything, Mode, oidc::OidcPeer};
+use common::{Everything, Mode, latch_at, oidc::OidcPeer};
 use latch_core::{
     ConnectionState,
-    app::{
-        AppEvent, AuthView, CallStatus, Latch, LatchOptions, ServerEntryInput, SignInKind,
-        StepStatus,
-    },
-    auth::BrowserMode,
-    history::History,
-    secrets::SecretStore,
+    app::{AppEvent, AuthView, CallStatus, ServerEntryInput, SignInKind, StepStatus},
 };
 use serde_json::json;
 use tokio::sync::broadcast;
-
-fn latch_at(home: &Path) -> Latch {
-    Latch::new(LatchOptions {
-        config_path: home.join("servers.json"),
-        secrets: SecretStore::file(home),
-        history: History::open(home.join("history")),
-        browser: BrowserMode::Headless,
-        demo_url: None,
-    })
-}
 
 fn remote(url: &str) -> ServerEntryInput {
     ServerEntryInput {

@@ -19,28 +19,10 @@ use std::{
     time::Duration,
 };
 
-use common::{Everything, Mode, latch_home, latch_ok};
-use latch_demo::{DemoOptions, DemoServer};
+use common::{Everything, Mode, demo::with_demo, latch_home, latch_ok};
 use serde_json::{Value, json};
 
 const TASKS: &str = "io.modelcontextprotocol/tasks";
-
-/// A demo server on 127.0.0.1, added as `demo` and signed in to (headless consent); stopped
-/// at the end.
-fn with_demo(test: impl FnOnce(&Path, &DemoServer)) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let demo = runtime
-        .block_on(DemoServer::start(DemoOptions {
-            port: 0,
-            ..DemoOptions::default()
-        }))
-        .expect("the demo starts");
-    let home = latch_home();
-    latch_ok(home.path(), &["servers", "add", "demo", &demo.url()]);
-    latch_ok(home.path(), &["login", "demo", "--browser", "headless"]);
-    test(home.path(), &demo);
-    runtime.block_on(demo.stop());
-}
 
 /// `latch bridge` as a child, spoken to line by line.
 struct Bridge {

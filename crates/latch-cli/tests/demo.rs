@@ -16,7 +16,7 @@ use std::{
 };
 
 use base64::Engine;
-use common::{assert_ok, latch_command};
+use common::{assert_ok, demo::signed_in_demo, latch_command};
 use latch_core::{
     CallOptions, ConnectOptions, Connection,
     auth::{BrowserMode, SharedCredentialStore},
@@ -108,24 +108,6 @@ fn assert_needs_sign_in(output: &std::process::Output) {
         text.contains("demo needs sign-in") && text.contains("latch login demo"),
         "{text}"
     );
-}
-
-/// An in-process demo with a short token lifetime, signed in to by `latch login`.
-async fn signed_in_demo(home: &Path, ttl: Duration) -> DemoServer {
-    let demo = DemoServer::start(DemoOptions {
-        port: 0,
-        access_token_ttl: ttl,
-    })
-    .await
-    .expect("the demo starts");
-    let (home, url) = (home.to_owned(), demo.url());
-    tokio::task::spawn_blocking(move || {
-        assert_ok(&latch(&home, &["servers", "add", "demo", &url]));
-        assert_ok(&latch(&home, &["login", "demo", "--browser", "headless"]));
-    })
-    .await
-    .unwrap();
-    demo
 }
 
 fn stored_grant(home: &Path) -> GrantStore {

@@ -7,18 +7,15 @@
 
 mod common;
 
-use std::{path::Path, time::Duration};
+use std::time::Duration;
 
 use common::{
-    Everything, Mode,
+    Everything, Mode, latch_at,
     sdk2::{Sdk2, Sdk2Server},
 };
 use latch_core::{
-    app::{Latch, LatchOptions, ServerEntryInput},
-    auth::BrowserMode,
+    app::ServerEntryInput,
     connection::tap::{Direction, EntryKind, ProtocolEntry},
-    history::History,
-    secrets::SecretStore,
 };
 use serde_json::json;
 
@@ -27,16 +24,6 @@ const LEVEL: &str = "warning";
 const BELOW: &[&str] = &["debug", "info", "notice"];
 /// Log messages at or above the level to see before counting.
 const WANTED: usize = 3;
-
-fn latch_at(home: &Path) -> Latch {
-    Latch::new(LatchOptions {
-        config_path: home.join("servers.json"),
-        secrets: SecretStore::file(home),
-        history: History::open(home.join("history")),
-        browser: BrowserMode::Headless,
-        demo_url: None,
-    })
-}
 
 fn sent(entry: &ProtocolEntry, method: &str) -> bool {
     entry.kind == EntryKind::Message

@@ -5,30 +5,15 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{Everything, Mode, everything_stdio_command};
+use common::{Everything, Mode, everything_stdio_command, latch_at};
 use latch_core::{
-    app::{AppEvent, HeaderInput, Latch, LatchOptions, ServerEntryInput},
-    auth::BrowserMode,
+    app::{AppEvent, HeaderInput, ServerEntryInput},
     connection::tap::{Direction, EntryKind, ProtocolEntry},
-    history::History,
-    secrets::SecretStore,
 };
 use serde_json::json;
 
 /// A configured header's value: plain words, so only its being configured hides it.
 const TENANT: &str = "acme-tenant-value-never-shown";
-
-fn latch_at(home: &Path) -> Latch {
-    Latch::new(LatchOptions {
-        config_path: home.join("servers.json"),
-        secrets: SecretStore::file(home),
-        history: History::open(home.join("history")),
-        browser: BrowserMode::Headless,
-        demo_url: None,
-    })
-}
 
 /// The received response to the sent request `method`, whose id it carries.
 fn response_to<'a>(entries: &'a [ProtocolEntry], method: &str) -> &'a ProtocolEntry {

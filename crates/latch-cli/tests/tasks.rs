@@ -8,15 +8,11 @@
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::Stdio,
-};
+use std::path::Path;
 
-#[cfg(unix)]
-use common::terminal::at_a_terminal;
 use common::{Everything, Mode, latch_home, latch_json, latch_ok};
+#[cfg(unix)]
+use common::{interrupt::latch_until, terminal::at_a_terminal};
 
 fn with_everything(test: impl FnOnce(&Path, &Everything)) {
     let server = Everything::start(Mode::StreamableHttp);
@@ -151,46 +147,19 @@ fn a_task_that_needs_input_gets_the_persons_answer() {
 #[test]
 fn ctrl_c_cancels_a_running_task_on_the_server() {
     with_everything(|home, _| {
-        let latch = assert_cmd::cargo::cargo_bin("latch");
-        let mut child = std::process::Command::new(latch)
-            .args([
+        // Once Latch follows the task, interrupt it.
+        let mut latch = latch_until(
+            home,
+            &[
                 "call",
                 "everything",
                 "simulate-research-query",
                 "topic=to be cancelled",
-            ])
-            .env("LATCH_HOME", home)
-            .env("LATCH_TOKEN_STORE", "file")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Once Latch follows the task, interrupt it.
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            let n = stderr.read_line(&mut line).unwrap();
-            assert!(n > 0, "latch ended before the task ran: {seen}");
-            seen.push_str(&line);
-            if line.contains("runs as a task on the server") {
-                break;
-            }
-        }
-        let pid = child.id().to_string();
-        assert!(
-            std::process::Command::new("kill")
-                .args(["-INT", &pid])
-                .status()
-                .unwrap()
-                .success()
+            ],
+            "info",
+            "runs as a task on the server",
         );
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-        let status = child.wait().unwrap();
-        let stderr = format!("{seen}{rest}");
+        let (status, stderr) = latch.interrupt();
         assert!(!status.success(), "{stderr}");
         // The server answered `tasks/cancel` with the task, now cancelled.
         assert!(

@@ -8,34 +8,12 @@
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::Stdio,
-    time::Duration,
-};
-
 #[cfg(unix)]
-use common::terminal::at_a_terminal;
-use common::{latch_home, latch_ok};
-use latch_demo::{DemoOptions, DemoServer};
+use std::time::Duration;
 
-/// A demo server on 127.0.0.1, added as `demo` and signed in to (headless consent); stopped
-/// at the end.
-fn with_demo(test: impl FnOnce(&Path, &DemoServer)) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let demo = runtime
-        .block_on(DemoServer::start(DemoOptions {
-            port: 0,
-            ..DemoOptions::default()
-        }))
-        .expect("the demo starts");
-    let home = latch_home();
-    latch_ok(home.path(), &["servers", "add", "demo", &demo.url()]);
-    latch_ok(home.path(), &["login", "demo", "--browser", "headless"]);
-    test(home.path(), &demo);
-    runtime.block_on(demo.stop());
-}
+use common::{demo::with_demo, latch_ok};
+#[cfg(unix)]
+use common::{interrupt::latch_until, terminal::at_a_terminal};
 
 #[cfg(unix)]
 #[test]
@@ -91,39 +69,15 @@ fn with_no_input_the_tasks_question_is_declined_and_the_task_still_ends() {
 #[test]
 fn ctrl_c_cancels_the_task_on_the_server() {
     with_demo(|home, demo| {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("latch"))
-            .args(["call", "demo", "make_report", "seconds=60", "--no-input"])
-            .env("LATCH_HOME", home)
-            .env("LATCH_TOKEN_STORE", "file")
-            .env("RUST_LOG", "latch_core=info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
         // Once Latch follows the task, interrupt it.
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            let n = stderr.read_line(&mut line).unwrap();
-            assert!(n > 0, "latch ended before the task ran: {seen}");
-            seen.push_str(&line);
-            if line.contains("the server runs the call as a task") {
-                break;
-            }
-        }
+        let mut latch = latch_until(
+            home,
+            &["call", "demo", "make_report", "seconds=60", "--no-input"],
+            "latch_core=info",
+            "the server runs the call as a task",
+        );
         assert_eq!(demo.stats().reports_cancelled, 0);
-        let pid = child.id().to_string();
-        let interrupted = std::process::Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap();
-        assert!(interrupted.success());
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-        let status = child.wait().unwrap();
-        let stderr = format!("{seen}{rest}");
+        let (status, stderr) = latch.interrupt();
         assert!(!status.success(), "{stderr}");
         assert!(
             stderr.contains("the server was asked to cancel the task"),

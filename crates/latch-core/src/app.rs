@@ -29,6 +29,8 @@ mod roots;
 mod servers;
 mod settings;
 mod sign_in;
+#[cfg(test)]
+mod test_peers;
 mod tools;
 
 use std::{

@@ -20,6 +20,9 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 pub mod announced;
+pub mod demo;
+#[cfg(unix)]
+pub mod interrupt;
 pub mod oidc;
 pub mod providers;
 #[cfg(unix)]
@@ -321,6 +324,18 @@ pub fn latch_home() -> tempfile::TempDir {
         .prefix("latch-home-")
         .tempdir()
         .expect("a temp dir for LATCH_HOME")
+}
+
+/// The app's facade (`latch_core::app::Latch`) over `home`, as the desktop app opens it: its
+/// servers file and history there, the file token store, headless sign-in.
+pub fn latch_at(home: &Path) -> latch_core::app::Latch {
+    latch_core::app::Latch::new(latch_core::app::LatchOptions {
+        config_path: home.join("servers.json"),
+        secrets: latch_core::secrets::SecretStore::file(home),
+        history: latch_core::history::History::open(home.join("history")),
+        browser: latch_core::auth::BrowserMode::Headless,
+        demo_url: None,
+    })
 }
 
 /// `latch` with `home` as its `LATCH_HOME` and the file token store (tests never touch the

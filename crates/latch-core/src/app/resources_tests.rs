@@ -13,11 +13,7 @@ use std::{
 use serde_json::json;
 
 use super::*;
-use crate::{
-    app::{AppEvent, CallStatus, LatchOptions},
-    history::History,
-    secrets::SecretStore,
-};
+use crate::app::{AppEvent, CallStatus};
 
 /// Node and server-everything's script, from `tests/peers` (installed by `npm ci` there).
 fn everything() -> (PathBuf, PathBuf) {
@@ -34,18 +30,10 @@ fn everything() -> (PathBuf, PathBuf) {
 /// A Latch whose servers file has server-everything as the stdio server `everything`.
 fn latch_with_everything(dir: &Path) -> Latch {
     let (node, script) = everything();
-    let config_path = dir.join("servers.json");
     let servers = json!({"mcpServers": {"everything": {
         "command": node, "args": [script, "stdio"]
     }}});
-    std::fs::write(&config_path, servers.to_string()).unwrap();
-    Latch::new(LatchOptions {
-        config_path,
-        secrets: SecretStore::memory(),
-        history: History::open(dir.join("history")),
-        browser: crate::auth::BrowserMode::Print,
-        demo_url: None,
-    })
+    crate::app::test_peers::latch_over(dir, &servers)
 }
 
 const FEATURES: &str = "demo://resource/static/document/features.md";

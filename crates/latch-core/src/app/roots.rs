@@ -153,18 +153,9 @@ impl Latch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{app::LatchOptions, history::History, secrets::SecretStore};
 
     fn latch_with(dir: &Path, servers: &str) -> Latch {
-        let config_path = dir.join("servers.json");
-        std::fs::write(&config_path, servers).unwrap();
-        Latch::new(LatchOptions {
-            config_path,
-            secrets: SecretStore::memory(),
-            history: History::open(dir.join("history")),
-            browser: crate::auth::BrowserMode::Print,
-            demo_url: None,
-        })
+        crate::app::test_peers::latch_over(dir, &serde_json::from_str(servers).unwrap())
     }
 
     #[tokio::test]

