@@ -440,8 +440,8 @@ async fn open_in(
 ) -> Result<(RunningService<RoleClient, LatchHandler>, TransportUsed), ConnectError> {
     match server {
         ServerConfig::Command(command) => {
-            let transport = stdio::spawn(name, command, options.secrets.as_ref())?;
-            let transport = tap::Tapped::new(transport, tap::Log::of(name));
+            let log = tap::Log::of(name);
+            let transport = stdio::spawn(name, command, options.secrets.as_ref(), log)?;
             let service = serve_client_with_lifecycle(handler, transport, lifecycle.clone())
                 .await
                 .map_err(|e| ConnectError::from_handshake(e, &command.command, &lifecycle))?;

@@ -35,7 +35,7 @@ use super::{
     ConnectError, ConnectOptions, LatchHandler,
     sse::{SseClientConfig, SseClientTransport},
     tap,
-    tasks::client::{TaskHost, TaskMarks},
+    tasks::client::{Announce, TaskHost, TaskMarks, mark},
 };
 use crate::config::{RemoteServer, SecretSource};
 
@@ -176,11 +176,15 @@ pub(crate) async fn connect_sse(
         let handler = handler.clone();
         let http = http.clone();
         async move {
-            let transport = SseClientTransport::connect_recorded(http, config, target.log.clone())
-                .await
-                .map_err(|e| ConnectError::from_sse(e, target.url.as_str()))?;
+            // As over Streamable HTTP: tasks marked on the wire and announced, the messages
+            // logged, the server's task-augmented requests answered as tasks.
+            let transport =
+                SseClientTransport::connect_recorded(http, config, target.log.clone(), mark)
+                    .await
+                    .map_err(|e| ConnectError::from_sse(e, target.url.as_str()))?;
+            let transport = tap::Tapped::new(Announce(transport), target.log.clone());
             handler
-                .serve(tap::Tapped::new(transport, target.log.clone()))
+                .serve(TaskHost::new(transport))
                 .await
                 .map_err(|e| ConnectError::from_init(e, target.url.as_str()))
         }

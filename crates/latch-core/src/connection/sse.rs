@@ -221,7 +221,7 @@ impl SseClientTransport {
         client: reqwest::Client,
         config: SseClientConfig,
     ) -> Result<Self, SseTransportError> {
-        Self::connect_with(client, config, None).await
+        Self::connect_with(client, config, None, std::convert::identity).await
     }
 
     /// [`Self::connect`], with the `GET` and every `POST` recorded in the protocol log of the
@@ -231,23 +231,27 @@ impl SseClientTransport {
         config: SseClientConfig,
         server: &str,
     ) -> Result<Self, SseTransportError> {
-        Self::connect_recorded(client, config, crate::connection::tap::Log::of(server)).await
+        let log = crate::connection::tap::Log::of(server);
+        Self::connect_recorded(client, config, log, std::convert::identity).await
     }
 
-    /// [`Self::connect`], the exchanges recorded in `log`.
+    /// [`Self::connect`], the exchanges recorded in `log`, each message event's data passed
+    /// through `rewrite` before it is parsed (Latch's task marks: `tasks::client::mark`).
     pub(crate) async fn connect_recorded(
         client: reqwest::Client,
         config: SseClientConfig,
         log: crate::connection::tap::Log,
+        rewrite: fn(String) -> String,
     ) -> Result<Self, SseTransportError> {
         let recorder = Recorder::new(log, &config.headers);
-        Self::connect_with(client, config, Some(recorder)).await
+        Self::connect_with(client, config, Some(recorder), rewrite).await
     }
 
     async fn connect_with(
         client: reqwest::Client,
         config: SseClientConfig,
         recorder: Option<Recorder>,
+        rewrite: fn(String) -> String,
     ) -> Result<Self, SseTransportError> {
         let mut headers = config.headers.clone();
         for value in headers.values_mut() {
@@ -266,7 +270,7 @@ impl SseClientTransport {
         );
         let (tx, messages) = mpsc::channel(CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
-        let reader = tokio::spawn(read_messages(events, tx, cancel.clone()));
+        let reader = tokio::spawn(read_messages(events, tx, cancel.clone(), rewrite));
         Ok(Self {
             client,
             endpoint,
@@ -468,12 +472,13 @@ fn resolve_endpoint(sse_url: &Url, data: &str) -> Result<Url, SseTransportError>
     Ok(endpoint)
 }
 
-/// The reader task: hand every JSON-RPC message on the stream to `tx` until the stream ends,
-/// fails, `tx`'s receiver goes away, or `cancel` fires.
+/// The reader task: hand every JSON-RPC message on the stream (its data through `rewrite`)
+/// to `tx` until the stream ends, fails, `tx`'s receiver goes away, or `cancel` fires.
 async fn read_messages(
     mut events: Events,
     tx: mpsc::Sender<ServerJsonRpcMessage>,
     cancel: CancellationToken,
+    rewrite: fn(String) -> String,
 ) {
     loop {
         let next = tokio::select! {
@@ -499,6 +504,10 @@ async fn read_messages(
                 return;
             }
             Some(Ok(event)) => event,
+        };
+        let event = Sse {
+            data: event.data.map(rewrite),
+            ..event
         };
         let Some(message) = parse_event(event) else {
             continue;

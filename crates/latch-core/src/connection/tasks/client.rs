@@ -14,6 +14,10 @@
 //! on to the host under an internal id (the person answers it as usual), keeps the host's
 //! answer as the task's result and serves the `tasks/*` requests itself. The store is bounded
 //! and forgets a task after its ttl. Nothing of the person's answer is logged.
+//!
+//! Over stdio and the legacy SSE transport there is no HTTP layer: the same [`mark`] runs on
+//! each raw line or event data before it is parsed, and [`Announce`] wraps the transport to
+//! [`announce`] the capability on the `initialize` it sends.
 
 use std::{
     borrow::Cow,
@@ -95,7 +99,7 @@ streamable_http_client!(TaskMarks<C>);
 
 /// `message` with `tasks.requests` added to its capabilities when it is a 2025-era
 /// `initialize` whose client samples or elicits; any other message unchanged.
-fn announce(message: ClientJsonRpcMessage) -> ClientJsonRpcMessage {
+pub(crate) fn announce(message: ClientJsonRpcMessage) -> ClientJsonRpcMessage {
     let JsonRpcMessage::Request(request) = &message else {
         return message;
     };
@@ -171,7 +175,7 @@ fn mark_events<E: Send + 'static>(
 
 /// A task-augmented sampling or elicitation request with its `task` moved into `_meta`
 /// (where rmcp keeps it); any other message unchanged.
-fn mark(data: String) -> String {
+pub(crate) fn mark(data: String) -> String {
     if !data.contains("\"task\"") {
         return data;
     }
@@ -194,6 +198,33 @@ fn mark(data: String) -> String {
         meta.insert(TASK_KEY.into(), task);
     }
     serde_json::to_string(&value).unwrap_or(data)
+}
+
+/// A client transport (stdio, legacy SSE) that [`announce`]s the capability on the
+/// `initialize` it sends; the transport under it [`mark`]s what it receives.
+pub(crate) struct Announce<T>(pub(crate) T);
+
+impl<T: Transport<RoleClient>> Transport<RoleClient> for Announce<T> {
+    type Error = T::Error;
+
+    fn name() -> Cow<'static, str> {
+        T::name()
+    }
+
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleClient>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        self.0.send(announce(item))
+    }
+
+    fn receive(&mut self) -> impl Future<Output = Option<RxJsonRpcMessage<RoleClient>>> + Send {
+        self.0.receive()
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.0.close()
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
