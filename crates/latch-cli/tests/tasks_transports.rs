@@ -1,61 +1,36 @@
 //! The client side of 2025-11-25 tasks (`tasks.requests`: Latch runs the server's sampling
-//! and elicitation requests as tasks) over the two transports besides Streamable HTTP, against
-//! the real `@modelcontextprotocol/server-everything`: over stdio (a command server) and over
-//! the legacy SSE transport it lists all 19 tools, and the `-async` ones go through the task
+//! and elicitation requests as tasks) over every transport, against the real
+//! `@modelcontextprotocol/server-everything`: over Streamable HTTP, stdio (a command server)
+//! and the legacy SSE transport it lists all 19 tools, and the `-async` ones go through the task
 //! path (a task created, polled, its result fetched), not the plain answer.
 
 mod common;
 
 use std::path::Path;
 
-use common::{Everything, Mode, latch_home, latch_json, latch_ok};
-
-/// Run `test` with a `LATCH_HOME` where `everything` is server-everything over `transport`
-/// (`None`: stdio, a command server Latch spawns).
-fn with_everything(transport: Option<Mode>, test: impl FnOnce(&Path)) {
-    let home = latch_home();
-    let server = transport.map(Everything::start);
-    match &server {
-        Some(server) => latch_ok(
-            home.path(),
-            &[
-                "servers",
-                "add",
-                "everything",
-                &server.url(),
-                "--transport",
-                "sse",
-            ],
-        ),
-        None => {
-            let (node, args) = common::everything_stdio_command();
-            let mut add = vec!["servers", "add", "everything", "--command", node.as_str()];
-            add.extend(args.iter().map(String::as_str));
-            latch_ok(home.path(), &add)
-        }
-    };
-    test(home.path());
-    drop(server);
-}
+use common::{Mode, tool_names, with_everything};
 
 fn lists_all_19(home: &Path) {
-    let tools = latch_json(home, &["tools", "everything", "--json"]);
-    let names: Vec<&str> = tools
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = tool_names(home, "everything");
     for tool in [
+        "simulate-research-query",
         "trigger-sampling-request",
         "trigger-elicitation-request",
         "get-roots-list",
         "trigger-sampling-request-async",
         "trigger-elicitation-request-async",
     ] {
-        assert!(names.contains(&tool), "{tool} not listed: {names:?}");
+        assert!(
+            names.iter().any(|n| n == tool),
+            "{tool} not listed: {names:?}"
+        );
     }
     assert_eq!(names.len(), 19, "{names:?}");
+}
+
+#[test]
+fn over_streamable_http_all_19_tools_are_listed() {
+    with_everything(Some(Mode::StreamableHttp), lists_all_19);
 }
 
 #[test]
@@ -89,6 +64,12 @@ fn sampling_runs_as_a_task(home: &Path) {
     assert!(screen.contains("Task created: latch-"), "{screen}");
     assert!(screen.contains("Hi from the person"), "{screen}");
     assert!(!screen.contains("dev.latch/task"), "{screen}");
+}
+
+#[cfg(unix)]
+#[test]
+fn over_streamable_http_a_sampling_request_runs_as_a_task() {
+    with_everything(Some(Mode::StreamableHttp), sampling_runs_as_a_task);
 }
 
 #[cfg(unix)]

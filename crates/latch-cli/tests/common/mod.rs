@@ -502,3 +502,46 @@ pub async fn latch_async(home: &Path, args: &[&str]) -> std::process::Output {
 
 /// The MCP 2026-07-28 peers of `tests/peers/sdk2/` (TypeScript SDK 2.x, Python SDK 2.x).
 pub mod sdk2;
+
+/// Run `test` with a `LATCH_HOME` where `everything` is server-everything over `transport`
+/// (`None`: stdio, a command server Latch spawns); the server is stopped after.
+pub fn with_everything(transport: Option<Mode>, test: impl FnOnce(&Path)) {
+    let home = latch_home();
+    let server = transport.map(Everything::start);
+    match (&server, transport) {
+        (Some(server), Some(Mode::Sse)) => latch_ok(
+            home.path(),
+            &[
+                "servers",
+                "add",
+                "everything",
+                &server.url(),
+                "--transport",
+                "sse",
+            ],
+        ),
+        (Some(server), _) => latch_ok(
+            home.path(),
+            &["servers", "add", "everything", &server.url()],
+        ),
+        (None, _) => {
+            let (node, args) = everything_stdio_command();
+            let mut add = vec!["servers", "add", "everything", "--command", node.as_str()];
+            add.extend(args.iter().map(String::as_str));
+            latch_ok(home.path(), &add)
+        }
+    };
+    test(home.path());
+    drop(server);
+}
+
+/// The names `latch tools NAME --json` lists.
+pub fn tool_names(home: &Path, name: &str) -> Vec<String> {
+    let tools = latch_json(home, &["tools", name, "--json"]);
+    tools
+        .as_array()
+        .expect("a JSON array of tools")
+        .iter()
+        .map(|t| t["name"].as_str().expect("a tool name").to_owned())
+        .collect()
+}
